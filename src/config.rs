@@ -1,0 +1,382 @@
+//! Worker configuration: command-line flags, `NEWS_ENRICHER_*` environment variables and an
+//! optional TOML file, merged in that order of precedence and validated before anything starts.
+//!
+//! Validation fails fast with a message that names the setting, so a misconfigured deployment
+//! crash-loops with a clear log line instead of consuming and misbehaving.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::article::Limits;
+use crate::stage::StageKind;
+
+/// Output compression codecs librdkafka builds with here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    /// No compression.
+    None,
+    /// gzip.
+    Gzip,
+    /// Snappy.
+    Snappy,
+    /// LZ4 (default: cheap on CPU, good on JSON).
+    Lz4,
+}
+
+impl Compression {
+    /// librdkafka's name for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Snappy => "snappy",
+            Compression::Lz4 => "lz4",
+        }
+    }
+}
+
+/// `run` settings as given on the command line or in the environment. Every field is optional
+/// here so the TOML file can fill what flags leave out.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RunArgs {
+    /// TOML configuration file; flags and environment variables override it.
+    #[arg(long, env = "NEWS_ENRICHER_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Kafka bootstrap servers, `host:port[,host:port...]`.
+    #[arg(long, env = "NEWS_ENRICHER_BROKERS")]
+    pub brokers: Option<String>,
+    /// Topic raw articles are read from.
+    #[arg(long, env = "NEWS_ENRICHER_INPUT_TOPIC")]
+    pub input_topic: Option<String>,
+    /// Topic enriched records are written to.
+    #[arg(long, env = "NEWS_ENRICHER_OUTPUT_TOPIC")]
+    pub output_topic: Option<String>,
+    /// Topic for messages that cannot be enriched.
+    #[arg(long, env = "NEWS_ENRICHER_DLQ_TOPIC")]
+    pub dlq_topic: Option<String>,
+    /// Consumer group id; replicas with the same id share the input partitions.
+    #[arg(long, env = "NEWS_ENRICHER_GROUP_ID")]
+    pub group_id: Option<String>,
+    /// Extra librdkafka property `KEY=VALUE` for both clients; prefix the key with `consumer.` or
+    /// `producer.` to target one. Repeatable; comma-separated in the environment.
+    #[arg(
+        long = "kafka-property",
+        env = "NEWS_ENRICHER_KAFKA_PROPERTY",
+        value_delimiter = ','
+    )]
+    pub kafka_properties: Vec<String>,
+    /// Stages to run, in order (comma-separated). An empty value runs none (passthrough).
+    #[arg(long, env = "NEWS_ENRICHER_STAGES", value_delimiter = ',', num_args = 0..)]
+    pub stages: Option<Vec<StageKind>>,
+    /// Most messages in flight (received, not yet acknowledged) before consumption pauses.
+    #[arg(long, env = "NEWS_ENRICHER_MAX_IN_FLIGHT")]
+    pub max_in_flight: Option<usize>,
+    /// Threads running the stages; partitions are spread across them.
+    #[arg(long, env = "NEWS_ENRICHER_PROCESSING_THREADS")]
+    pub processing_threads: Option<usize>,
+    /// Milliseconds between periodic asynchronous offset commits.
+    #[arg(long, env = "NEWS_ENRICHER_COMMIT_INTERVAL_MS")]
+    pub commit_interval_ms: Option<u64>,
+    /// Seconds allowed for a graceful shutdown (finish, flush, commit).
+    #[arg(long, env = "NEWS_ENRICHER_SHUTDOWN_TIMEOUT_SECS")]
+    pub shutdown_timeout_secs: Option<u64>,
+    /// Seconds a revoke waits for in-flight outputs before giving the partitions up.
+    #[arg(long, env = "NEWS_ENRICHER_REBALANCE_DRAIN_TIMEOUT_SECS")]
+    pub rebalance_drain_timeout_secs: Option<u64>,
+    /// Largest input message accepted, bytes.
+    #[arg(long, env = "NEWS_ENRICHER_MAX_MESSAGE_BYTES")]
+    pub max_message_bytes: Option<usize>,
+    /// Largest article body accepted, characters.
+    #[arg(long, env = "NEWS_ENRICHER_MAX_BODY_CHARS")]
+    pub max_body_chars: Option<usize>,
+    /// Largest enriched record published, bytes; larger ones are dead-lettered.
+    #[arg(long, env = "NEWS_ENRICHER_MAX_OUTPUT_BYTES")]
+    pub max_output_bytes: Option<usize>,
+    /// Dedup keys remembered by the exact-duplicate window.
+    #[arg(long, env = "NEWS_ENRICHER_DEDUP_WINDOW")]
+    pub dedup_window: Option<usize>,
+    /// Output compression.
+    #[arg(long, env = "NEWS_ENRICHER_COMPRESSION")]
+    pub compression: Option<Compression>,
+}
+
+/// The TOML file's shape: the same settings, with `kafka` as a table of properties.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    brokers: Option<String>,
+    input_topic: Option<String>,
+    output_topic: Option<String>,
+    dlq_topic: Option<String>,
+    group_id: Option<String>,
+    #[serde(default)]
+    kafka: BTreeMap<String, toml::Value>,
+    stages: Option<Vec<StageKind>>,
+    max_in_flight: Option<usize>,
+    processing_threads: Option<usize>,
+    commit_interval_ms: Option<u64>,
+    shutdown_timeout_secs: Option<u64>,
+    rebalance_drain_timeout_secs: Option<u64>,
+    max_message_bytes: Option<usize>,
+    max_body_chars: Option<usize>,
+    max_output_bytes: Option<usize>,
+    dedup_window: Option<usize>,
+    compression: Option<Compression>,
+}
+
+/// Validated configuration of the Kafka worker.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Bootstrap servers.
+    pub brokers: String,
+    /// Input topic.
+    pub input_topic: String,
+    /// Output topic.
+    pub output_topic: String,
+    /// Dead-letter topic.
+    pub dlq_topic: String,
+    /// Consumer group.
+    pub group_id: String,
+    /// librdkafka properties for both clients.
+    pub kafka_common: BTreeMap<String, String>,
+    /// librdkafka properties for the consumer only.
+    pub kafka_consumer: BTreeMap<String, String>,
+    /// librdkafka properties for the producer only.
+    pub kafka_producer: BTreeMap<String, String>,
+    /// Pipeline stages.
+    pub stages: Vec<StageKind>,
+    /// Pause threshold.
+    pub max_in_flight: usize,
+    /// Stage threads.
+    pub processing_threads: usize,
+    /// Periodic commit interval.
+    pub commit_interval: Duration,
+    /// Graceful shutdown deadline.
+    pub shutdown_timeout: Duration,
+    /// Revoke drain deadline.
+    pub rebalance_drain_timeout: Duration,
+    /// Input limits.
+    pub limits: Limits,
+    /// Output size guard.
+    pub max_output_bytes: usize,
+    /// Exact-dedup window capacity.
+    pub dedup_window: usize,
+    /// Output compression.
+    pub compression: Compression,
+}
+
+/// A configuration problem, reported before the worker starts.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A required setting is missing.
+    #[error("missing required setting `{0}` (flag --{1}, env NEWS_ENRICHER_{2}, or `{0}` in the config file)")]
+    Missing(&'static str, &'static str, &'static str),
+    /// A setting has an unusable value.
+    #[error("invalid setting `{0}`: {1}")]
+    Invalid(&'static str, String),
+    /// The config file cannot be read or parsed.
+    #[error("config file {path}: {message}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Default output size guard: below librdkafka's default `message.max.bytes` (1,000,000) with
+/// room for headers and protocol overhead.
+pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 950_000;
+
+/// librdkafka properties the worker sets itself because its guarantees depend on them.
+const RESERVED: &[&str] = &[
+    "enable.auto.commit",
+    "enable.auto.offset.store",
+    "group.id",
+    "bootstrap.servers",
+    "enable.idempotence",
+    "acks",
+];
+
+impl RunArgs {
+    /// Merges flags/env over the optional TOML file over defaults, and validates.
+    pub fn resolve(&self) -> Result<WorkerConfig, ConfigError> {
+        let file = match &self.config {
+            Some(path) => load_file(path)?,
+            None => FileConfig::default(),
+        };
+        fn pick<T: Clone>(flag: &Option<T>, file: Option<T>) -> Option<T> {
+            flag.clone().or(file)
+        }
+        let required = |v: Option<String>, name, flag, env| {
+            v.filter(|s: &String| !s.trim().is_empty())
+                .ok_or(ConfigError::Missing(name, flag, env))
+        };
+        let brokers = required(
+            pick(&self.brokers, file.brokers),
+            "brokers",
+            "brokers",
+            "BROKERS",
+        )?;
+        let input_topic = required(
+            pick(&self.input_topic, file.input_topic),
+            "input_topic",
+            "input-topic",
+            "INPUT_TOPIC",
+        )?;
+        let output_topic = required(
+            pick(&self.output_topic, file.output_topic),
+            "output_topic",
+            "output-topic",
+            "OUTPUT_TOPIC",
+        )?;
+        let dlq_topic = required(
+            pick(&self.dlq_topic, file.dlq_topic),
+            "dlq_topic",
+            "dlq-topic",
+            "DLQ_TOPIC",
+        )?;
+        let group_id = required(
+            pick(&self.group_id, file.group_id),
+            "group_id",
+            "group-id",
+            "GROUP_ID",
+        )?;
+
+        let mut properties: BTreeMap<String, String> = BTreeMap::new();
+        for (k, v) in file.kafka {
+            let v = match v {
+                toml::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            properties.insert(k, v);
+        }
+        for kv in &self.kafka_properties {
+            let (k, v) = kv.split_once('=').ok_or_else(|| {
+                ConfigError::Invalid("kafka_property", format!("`{kv}` is not KEY=VALUE"))
+            })?;
+            properties.insert(k.trim().to_owned(), v.trim().to_owned());
+        }
+        let (mut kafka_common, mut kafka_consumer, mut kafka_producer) =
+            (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+        for (k, v) in properties {
+            let (target, key) = if let Some(k) = k.strip_prefix("consumer.") {
+                (&mut kafka_consumer, k.to_owned())
+            } else if let Some(k) = k.strip_prefix("producer.") {
+                (&mut kafka_producer, k.to_owned())
+            } else {
+                (&mut kafka_common, k)
+            };
+            if RESERVED.contains(&key.as_str()) {
+                return Err(ConfigError::Invalid(
+                    "kafka_property",
+                    format!("`{key}` is set by the worker (its delivery guarantee depends on it); use the dedicated setting"),
+                ));
+            }
+            target.insert(key, v);
+        }
+
+        let topics = [&input_topic, &output_topic, &dlq_topic];
+        if input_topic == output_topic || input_topic == dlq_topic || output_topic == dlq_topic {
+            return Err(ConfigError::Invalid(
+                "topics",
+                format!("input, output and dead-letter topics must differ, got {topics:?}"),
+            ));
+        }
+        let positive = |name: &'static str, v: usize| {
+            if v == 0 {
+                Err(ConfigError::Invalid(name, "must be greater than 0".into()))
+            } else {
+                Ok(v)
+            }
+        };
+        let defaults = Limits::default();
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Ok(WorkerConfig {
+            brokers,
+            input_topic,
+            output_topic,
+            dlq_topic,
+            group_id,
+            kafka_common,
+            kafka_consumer,
+            kafka_producer,
+            stages: pick(&self.stages, file.stages).unwrap_or_else(|| StageKind::DEFAULT.to_vec()),
+            max_in_flight: positive(
+                "max_in_flight",
+                pick(&self.max_in_flight, file.max_in_flight).unwrap_or(2_000),
+            )?,
+            processing_threads: positive(
+                "processing_threads",
+                pick(&self.processing_threads, file.processing_threads).unwrap_or(cores),
+            )?,
+            commit_interval: Duration::from_millis(positive_u64(
+                "commit_interval_ms",
+                pick(&self.commit_interval_ms, file.commit_interval_ms).unwrap_or(5_000),
+            )?),
+            shutdown_timeout: Duration::from_secs(positive_u64(
+                "shutdown_timeout_secs",
+                pick(&self.shutdown_timeout_secs, file.shutdown_timeout_secs).unwrap_or(10),
+            )?),
+            rebalance_drain_timeout: Duration::from_secs(positive_u64(
+                "rebalance_drain_timeout_secs",
+                pick(
+                    &self.rebalance_drain_timeout_secs,
+                    file.rebalance_drain_timeout_secs,
+                )
+                .unwrap_or(10),
+            )?),
+            limits: Limits {
+                max_message_bytes: positive(
+                    "max_message_bytes",
+                    pick(&self.max_message_bytes, file.max_message_bytes)
+                        .unwrap_or(defaults.max_message_bytes),
+                )?,
+                max_body_chars: positive(
+                    "max_body_chars",
+                    pick(&self.max_body_chars, file.max_body_chars)
+                        .unwrap_or(defaults.max_body_chars),
+                )?,
+            },
+            max_output_bytes: positive(
+                "max_output_bytes",
+                pick(&self.max_output_bytes, file.max_output_bytes)
+                    .unwrap_or(DEFAULT_MAX_OUTPUT_BYTES),
+            )?,
+            dedup_window: pick(&self.dedup_window, file.dedup_window).unwrap_or(200_000),
+            compression: pick(&self.compression, file.compression).unwrap_or(Compression::Lz4),
+        })
+    }
+}
+
+fn positive_u64(name: &'static str, v: u64) -> Result<u64, ConfigError> {
+    if v == 0 {
+        Err(ConfigError::Invalid(name, "must be greater than 0".into()))
+    } else {
+        Ok(v)
+    }
+}
+
+fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::File {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+/// Property names whose values must never be logged.
+pub fn is_secret_property(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    k.contains("password")
+        || k.contains("secret")
+        || k.contains("sasl.oauthbearer.config")
+        || k.ends_with(".key.pem")
+}

@@ -1,0 +1,174 @@
+//! Enriching one raw message: decode, run the pipeline, encode — or say why not.
+//!
+//! This is the whole of the per-message work, as one pure function over owned bytes, so the
+//! Kafka worker, the offline `enrich` command and the benchmarks all run exactly the same code.
+//! Its result is either an output record ready to publish or a [`DeadLetter`]; it never panics on
+//! input and never drops a message.
+
+use chrono::{DateTime, Utc};
+
+use crate::article::{decode, Limits};
+use crate::dead_letter::DeadLetter;
+use crate::record::{
+    Dedup, DedupStatus, EnrichedRecord, Provenance, SCHEMA_VERSION, WORKER_VERSION,
+};
+use crate::stage::Pipeline;
+
+/// A message header: name and optional value, as Kafka allows null header values.
+pub type Header = (String, Option<Vec<u8>>);
+
+/// Header names the worker adds to every enriched record.
+pub mod headers {
+    /// Always `application/json`.
+    pub const CONTENT_TYPE: &str = "content-type";
+    /// [`crate::record::SCHEMA_VERSION`] in decimal.
+    pub const SCHEMA_VERSION: &str = "x-news-enricher-schema-version";
+}
+
+/// A raw input message with the coordinates it came from. Kafka fields are `None` offline.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RawMessage {
+    /// Source topic.
+    pub topic: Option<String>,
+    /// Source partition.
+    pub partition: Option<i32>,
+    /// Source offset.
+    pub offset: Option<i64>,
+    /// Message timestamp in milliseconds since the epoch.
+    pub timestamp_ms: Option<i64>,
+    /// Input file (offline runs).
+    pub file: Option<String>,
+    /// Line in the input file (offline runs).
+    pub line: Option<u64>,
+    /// Original key.
+    pub key: Option<Vec<u8>>,
+    /// Original value; `None` for a tombstone.
+    pub payload: Option<Vec<u8>>,
+    /// Original headers, in order.
+    pub headers: Vec<Header>,
+}
+
+/// A record ready to publish.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    /// Article id (the record key).
+    pub key: String,
+    /// JSON-encoded [`EnrichedRecord`].
+    pub value: Vec<u8>,
+    /// Input headers plus content type and schema version.
+    pub headers: Vec<Header>,
+    /// The dedup verdict, for metrics and logs.
+    pub dedup_status: DedupStatus,
+}
+
+/// What became of one message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Publish to the output topic.
+    Enriched(Output),
+    /// Publish to the dead-letter topic.
+    DeadLetter(DeadLetter),
+}
+
+/// Decodes, enriches and encodes messages with one pipeline.
+pub struct Enricher {
+    pipeline: Pipeline,
+    limits: Limits,
+    max_output_bytes: usize,
+}
+
+impl Enricher {
+    /// An enricher. `max_output_bytes` guards the output topic's message size limit: a record
+    /// larger than that is dead-lettered rather than failing delivery and stalling the partition.
+    pub fn new(pipeline: Pipeline, limits: Limits, max_output_bytes: usize) -> Self {
+        Enricher {
+            pipeline,
+            limits,
+            max_output_bytes,
+        }
+    }
+
+    /// Names of the pipeline's stages.
+    pub fn stage_names(&self) -> Vec<String> {
+        self.pipeline.stage_names()
+    }
+
+    /// Enriches one message. `now` is the processing time stamped into provenance (passed in so
+    /// this stays pure and testable).
+    pub fn enrich(&self, msg: &RawMessage, now: DateTime<Utc>) -> Outcome {
+        let article = match decode(msg.payload.as_deref(), &self.limits) {
+            Ok(a) => a,
+            Err(e) => {
+                return Outcome::DeadLetter(DeadLetter {
+                    reason: e.reason(),
+                    detail: e.to_string(),
+                    stage: "decode",
+                })
+            }
+        };
+        let mut record = EnrichedRecord {
+            schema_version: SCHEMA_VERSION,
+            id: article.id.clone(),
+            article,
+            dedup: Dedup::default(),
+            entities: Vec::new(),
+            stances: Vec::new(),
+            provenance: Provenance {
+                topic: msg.topic.clone(),
+                partition: msg.partition,
+                offset: msg.offset,
+                message_timestamp: msg
+                    .timestamp_ms
+                    .and_then(DateTime::<Utc>::from_timestamp_millis),
+                file: msg.file.clone(),
+                line: msg.line,
+                worker_version: WORKER_VERSION.to_owned(),
+                processed_at: now,
+                stages: self.pipeline.stage_names(),
+            },
+        };
+        if let Err(e) = self.pipeline.run(&mut record) {
+            return Outcome::DeadLetter(DeadLetter {
+                reason: e.error.reason(),
+                detail: e.to_string(),
+                stage: e.stage,
+            });
+        }
+        let value = match serde_json::to_vec(&record) {
+            Ok(v) => v,
+            Err(e) => {
+                return Outcome::DeadLetter(DeadLetter {
+                    reason: "encode_failed",
+                    detail: e.to_string(),
+                    stage: "encode",
+                })
+            }
+        };
+        if value.len() > self.max_output_bytes {
+            return Outcome::DeadLetter(DeadLetter {
+                reason: "output_too_large",
+                detail: format!(
+                    "enriched record is {} bytes, limit is {}",
+                    value.len(),
+                    self.max_output_bytes
+                ),
+                stage: "encode",
+            });
+        }
+        let mut headers = msg.headers.clone();
+        headers.push((
+            headers::CONTENT_TYPE.to_owned(),
+            Some(b"application/json".to_vec()),
+        ));
+        headers.push((
+            headers::SCHEMA_VERSION.to_owned(),
+            Some(SCHEMA_VERSION.to_string().into_bytes()),
+        ));
+        Outcome::Enriched(Output {
+            key: record.id,
+            value,
+            headers,
+            dedup_status: record.dedup.status,
+        })
+    }
+}

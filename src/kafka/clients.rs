@@ -1,0 +1,56 @@
+//! librdkafka client configuration for the worker's consumer and producer.
+//!
+//! The properties the delivery guarantee depends on are set here and cannot be overridden
+//! (config validation rejects them); everything else passes through from the user.
+
+use rdkafka::config::ClientConfig;
+
+use crate::config::{is_secret_property, WorkerConfig};
+
+/// Consumer: group member, cooperative rebalancing, no automatic commits or offset stores.
+pub fn consumer_config(cfg: &WorkerConfig) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", &cfg.brokers)
+        .set("group.id", &cfg.group_id)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("partition.assignment.strategy", "cooperative-sticky")
+        .set("client.id", "news-enricher");
+    for (k, v) in cfg.kafka_common.iter().chain(&cfg.kafka_consumer) {
+        c.set(k, v);
+    }
+    c
+}
+
+/// Producer: idempotent, acknowledged by all in-sync replicas, compressed.
+pub fn producer_config(cfg: &WorkerConfig) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", &cfg.brokers)
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("compression.type", cfg.compression.as_str())
+        .set("linger.ms", "5")
+        .set("client.id", "news-enricher");
+    for (k, v) in cfg.kafka_common.iter().chain(&cfg.kafka_producer) {
+        c.set(k, v);
+    }
+    c
+}
+
+/// A client configuration as a loggable string, secrets masked.
+pub fn redacted(c: &ClientConfig) -> String {
+    let mut pairs: Vec<_> = c
+        .config_map()
+        .iter()
+        .map(|(k, v)| {
+            if is_secret_property(k) {
+                format!("{k}=***")
+            } else {
+                format!("{k}={v}")
+            }
+        })
+        .collect();
+    pairs.sort();
+    pairs.join(" ")
+}

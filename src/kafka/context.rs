@@ -1,0 +1,268 @@
+//! State shared by the consumer loop, the processing threads and librdkafka's callbacks, and the
+//! callbacks themselves (rebalance, commit, delivery, client errors).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::{BaseConsumer, CommitMode, ConsumerContext, Rebalance};
+use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
+use rdkafka::message::DeliveryResult;
+use rdkafka::producer::ProducerContext;
+use rdkafka::TopicPartitionList;
+use tokio::sync::Notify;
+
+use super::commit::{commit_offsets, from_partition_list};
+use crate::offsets::{OffsetTracker, Ticket};
+
+/// Counters for the end-of-run summary and the logs.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Messages received from the input topic.
+    pub consumed: AtomicU64,
+    /// Enriched records acknowledged by the broker.
+    pub produced: AtomicU64,
+    /// Dead-letter records acknowledged by the broker.
+    pub dead_lettered: AtomicU64,
+    /// Successful commits.
+    pub commits: AtomicU64,
+    /// Rebalance events handled.
+    pub rebalances: AtomicU64,
+}
+
+/// State shared between the loop, the processing threads and the callbacks.
+pub struct Shared {
+    tracker: Mutex<OffsetTracker>,
+    /// Signalled whenever an acknowledgement changes the tracker.
+    acked: Condvar,
+    fatal: Mutex<Option<String>>,
+    /// Wakes the consumer loop when [`Shared::set_fatal`] is called.
+    pub fatal_notify: Notify,
+    /// How long a revoke waits for in-flight outputs.
+    pub drain_timeout: Duration,
+    /// Counters.
+    pub counters: Counters,
+}
+
+impl Shared {
+    /// Fresh shared state.
+    pub fn new(drain_timeout: Duration) -> Self {
+        Shared {
+            tracker: Mutex::new(OffsetTracker::new()),
+            acked: Condvar::new(),
+            fatal: Mutex::new(None),
+            fatal_notify: Notify::new(),
+            drain_timeout,
+            counters: Counters::default(),
+        }
+    }
+
+    /// The offset tracker. A poisoned lock is recovered: the tracker's invariants hold between
+    /// method calls, and losing offsets bookkeeping would be worse than continuing.
+    pub fn tracker(&self) -> MutexGuard<'_, OffsetTracker> {
+        self.tracker.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records a fatal error; the first one wins. The worker stops without committing further.
+    pub fn set_fatal(&self, message: String) {
+        let mut fatal = self.fatal.lock().unwrap_or_else(|e| e.into_inner());
+        if fatal.is_none() {
+            tracing::error!(error = %message, "fatal error, stopping without committing");
+            *fatal = Some(message);
+        }
+        drop(fatal);
+        self.fatal_notify.notify_one();
+        self.acked.notify_all();
+    }
+
+    /// The fatal error, if any.
+    pub fn fatal(&self) -> Option<String> {
+        self.fatal.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Waits until `done(tracker)` holds, a fatal error occurs, or `deadline` passes. Returns
+    /// whether `done` held.
+    pub fn wait_until(&self, deadline: Instant, done: impl Fn(&OffsetTracker) -> bool) -> bool {
+        let mut tracker = self.tracker();
+        loop {
+            if done(&tracker) {
+                return true;
+            }
+            if self.fatal().is_some() {
+                return false;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            // Bounded waits so a missed notification only costs a few milliseconds.
+            let step = (deadline - now).min(Duration::from_millis(50));
+            tracker = self
+                .acked
+                .wait_timeout(tracker, step)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    fn ack(&self, ticket: &Ticket) {
+        self.tracker().ack(ticket);
+        self.acked.notify_all();
+    }
+}
+
+/// Whether a client error means the client cannot go on.
+fn is_fatal(error: &KafkaError) -> bool {
+    error.rdkafka_error_code() == Some(RDKafkaErrorCode::Fatal)
+}
+
+/// The consumer's callbacks.
+pub struct ConsumerCallbacks {
+    /// Shared state.
+    pub shared: std::sync::Arc<Shared>,
+}
+
+impl ClientContext for ConsumerCallbacks {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if is_fatal(&error) {
+            self.shared
+                .set_fatal(format!("consumer: {error}: {reason}"));
+        } else {
+            tracing::warn!(%error, reason, "consumer client error");
+        }
+    }
+}
+
+impl ConsumerContext for ConsumerCallbacks {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let Rebalance::Revoke(tpl) = rebalance else {
+            return;
+        };
+        self.shared
+            .counters
+            .rebalances
+            .fetch_add(1, Ordering::Relaxed);
+        let revoked = from_partition_list(tpl);
+        if revoked.is_empty() {
+            return;
+        }
+        // Drain here, inside the callback, while we still own the partitions: committing after
+        // the rebalance completes would fail or, worse, race the next owner.
+        let deadline = Instant::now() + self.shared.drain_timeout;
+        let drained = self
+            .shared
+            .wait_until(deadline, |t| t.in_flight_for(&revoked) == 0);
+        let (committable, abandoned) = {
+            let t = self.shared.tracker();
+            (t.committable_for(&revoked), t.in_flight_for(&revoked))
+        };
+        if self.shared.fatal().is_none() {
+            match commit_offsets(consumer, &committable, CommitMode::Sync) {
+                Ok(()) => {
+                    self.shared.counters.commits.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "commit on revoke failed; the next owner will redo uncommitted messages")
+                }
+            }
+        }
+        let mut t = self.shared.tracker();
+        for tp in &revoked {
+            t.revoke(tp);
+        }
+        drop(t);
+        tracing::info!(
+            partitions = ?revoked.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            drained,
+            abandoned,
+            committed = ?committable.values().collect::<Vec<_>>(),
+            "partitions revoked"
+        );
+    }
+
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Assign(tpl) => {
+                self.shared
+                    .counters
+                    .rebalances
+                    .fetch_add(1, Ordering::Relaxed);
+                let assigned = from_partition_list(tpl);
+                let mut t = self.shared.tracker();
+                for tp in &assigned {
+                    t.assign(tp.clone());
+                }
+                drop(t);
+                tracing::info!(
+                    partitions = ?assigned.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                    "partitions assigned"
+                );
+            }
+            Rebalance::Revoke(_) => {}
+            Rebalance::Error(e) => tracing::warn!(error = %e, "rebalance error"),
+        }
+    }
+
+    fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
+        match result {
+            Ok(()) => {
+                self.shared.counters.commits.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(partitions = offsets.count(), "offsets committed");
+            }
+            // Nothing is lost: the next commit covers these offsets or a later owner redoes them.
+            Err(e) => tracing::warn!(error = %e, "offset commit failed"),
+        }
+    }
+}
+
+/// What a produced record was for; returned by the delivery callback.
+pub struct Delivery {
+    /// The input offset it answers for.
+    pub ticket: Ticket,
+    /// Dead letter (true) or enriched record (false).
+    pub dead_letter: bool,
+}
+
+/// The producer's callbacks: acknowledgements feed the offset tracker directly, on librdkafka's
+/// polling thread, so acknowledgement never waits on the consumer loop (which may itself be
+/// blocked in a revoke, waiting for exactly these acknowledgements).
+pub struct ProducerCallbacks {
+    /// Shared state.
+    pub shared: std::sync::Arc<Shared>,
+}
+
+impl ClientContext for ProducerCallbacks {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if is_fatal(&error) {
+            self.shared
+                .set_fatal(format!("producer: {error}: {reason}"));
+        } else {
+            tracing::warn!(%error, reason, "producer client error");
+        }
+    }
+}
+
+impl ProducerContext for ProducerCallbacks {
+    type DeliveryOpaque = Box<Delivery>;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, delivery: Box<Delivery>) {
+        match result {
+            Ok(_) => {
+                let counter = if delivery.dead_letter {
+                    &self.shared.counters.dead_lettered
+                } else {
+                    &self.shared.counters.produced
+                };
+                counter.fetch_add(1, Ordering::Relaxed);
+                self.shared.ack(&delivery.ticket);
+            }
+            // The idempotent producer has retried until `message.timeout.ms`; the output is
+            // lost. Stop: committing past it would lose the article.
+            Err((e, _)) => self.shared.set_fatal(format!(
+                "delivery for {} offset {} failed: {e}",
+                delivery.ticket.partition, delivery.ticket.offset
+            )),
+        }
+    }
+}

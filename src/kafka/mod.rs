@@ -1,0 +1,32 @@
+//! The imperative shell: Kafka in, Kafka out, offsets, rebalances, shutdown.
+//!
+//! Everything that touches the network lives under this module; the per-message work is
+//! [`crate::enrich::Enricher`], called from a small pool of processing threads.
+//!
+//! ```text
+//!  consumer (tokio task) ──job──▶ processing thread (partition % N) ──send──▶ producer
+//!        ▲    │ track                                                         │ delivery
+//!        │    ▼                                                               ▼ callback
+//!   commit ◀── OffsetTracker (Mutex) ◀──────────── ack ──────────────────────────┘
+//! ```
+//!
+//! * Order within a partition: one partition always goes to the same processing thread, which
+//!   handles its messages in order and hands them to the producer in order.
+//! * Backpressure: when the number of received-but-unacknowledged messages reaches
+//!   `max_in_flight`, the consumer pauses its partitions and resumes below half of it, so memory
+//!   stays flat when the output topic is slow.
+//! * Commits: only offsets whose outputs (or dead letters) were acknowledged, see
+//!   [`crate::offsets`]. Periodically async; synchronously on revoke and shutdown.
+//! * Revoke: inside librdkafka's rebalance callback, wait (bounded) for the revoked partitions'
+//!   outputs to be acknowledged, commit them synchronously, then let the partitions go. Work
+//!   still queued after the deadline is abandoned, uncommitted, and will be redone by the next
+//!   owner.
+//! * A failed delivery or a fatal client error stops the worker without committing anything
+//!   further; the process exits non-zero and everything after the last commit is redone.
+
+pub mod clients;
+pub mod commit;
+pub mod context;
+pub mod worker;
+
+pub use worker::{run_worker, WorkerError, WorkerSummary};

@@ -1,0 +1,436 @@
+//! The worker loop: consume, hand to processing threads, produce, commit, shut down.
+
+use std::future::Future;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use rdkafka::config::FromClientConfigAndContext;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{BorrowedMessage, Header as KafkaHeader, Headers, OwnedHeaders};
+use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
+use rdkafka::Message;
+
+use super::clients::{consumer_config, producer_config, redacted};
+use super::commit::commit_offsets;
+use super::context::{ConsumerCallbacks, Delivery, ProducerCallbacks, Shared};
+use crate::config::WorkerConfig;
+use crate::dedup::ExactDedupConfig;
+use crate::enrich::{Enricher, Header, Outcome, RawMessage};
+use crate::offsets::{Ticket, TopicPartition};
+use crate::stage::{Pipeline, StageSettings};
+
+type Consumer_ = StreamConsumer<ConsumerCallbacks>;
+type Producer_ = ThreadedProducer<ProducerCallbacks>;
+
+/// Why the worker stopped abnormally. The process should exit non-zero so the orchestrator
+/// restarts it; everything after the last commit is consumed again.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// A Kafka client could not be created or configured.
+    #[error("kafka client setup: {0}")]
+    Setup(#[from] KafkaError),
+    /// Startup checks failed (unreachable brokers, missing topics).
+    #[error("startup check failed: {0}")]
+    Startup(String),
+    /// A delivery failed or a client hit a fatal error.
+    #[error("fatal: {0}")]
+    Fatal(String),
+}
+
+/// Totals of one run, logged at the end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkerSummary {
+    /// Messages received.
+    pub consumed: u64,
+    /// Enriched records acknowledged.
+    pub produced: u64,
+    /// Dead-letter records acknowledged.
+    pub dead_lettered: u64,
+    /// Whether the shutdown finished all in-flight work within its deadline.
+    pub clean: bool,
+}
+
+struct Job {
+    msg: RawMessage,
+    ticket: Ticket,
+}
+
+/// Runs the worker until `shutdown` resolves (graceful) or a fatal error occurs.
+pub async fn run_worker(
+    cfg: WorkerConfig,
+    shutdown: impl Future<Output = ()>,
+) -> Result<WorkerSummary, WorkerError> {
+    let shared = Arc::new(Shared::new(cfg.rebalance_drain_timeout));
+    let consumer_cfg = consumer_config(&cfg);
+    let producer_cfg = producer_config(&cfg);
+    tracing::info!(consumer = %redacted(&consumer_cfg), producer = %redacted(&producer_cfg), "kafka configuration");
+
+    let producer: Arc<Producer_> = Arc::new(Producer_::from_config_and_context(
+        &producer_cfg,
+        ProducerCallbacks {
+            shared: shared.clone(),
+        },
+    )?);
+    let consumer: Consumer_ = Consumer_::from_config_and_context(
+        &consumer_cfg,
+        ConsumerCallbacks {
+            shared: shared.clone(),
+        },
+    )?;
+    check_topics(&producer, &cfg).await?;
+    consumer.subscribe(&[&cfg.input_topic])?;
+
+    let enricher = Arc::new(Enricher::new(
+        Pipeline::from_kinds(
+            &cfg.stages,
+            &StageSettings {
+                dedup: ExactDedupConfig {
+                    window_capacity: cfg.dedup_window,
+                },
+            },
+        ),
+        cfg.limits,
+        cfg.max_output_bytes,
+    ));
+    let (senders, threads) = start_processing(&cfg, &enricher, &producer, &shared);
+    tracing::info!(
+        input = %cfg.input_topic, output = %cfg.output_topic, dlq = %cfg.dlq_topic,
+        group = %cfg.group_id, stages = ?enricher.stage_names(), threads = threads.len(),
+        "worker started"
+    );
+
+    let outcome = consume_loop(&cfg, &consumer, &shared, &senders, shutdown).await;
+    // Closing the job channels lets the processing threads finish what they hold and exit.
+    drop(senders);
+
+    let result = match outcome {
+        LoopEnd::Fatal(message) => Err(WorkerError::Fatal(message)),
+        LoopEnd::Shutdown => {
+            let clean = drain_and_commit(&cfg, &consumer, &producer, &shared).await;
+            match shared.fatal() {
+                Some(message) => Err(WorkerError::Fatal(message)),
+                None => Ok(clean),
+            }
+        }
+    };
+    if result.is_err() {
+        // Do not let the consumer's close commit anything on our behalf.
+        shared.set_fatal("stopping after fatal error".into());
+    }
+    for t in threads {
+        let _ = t.join();
+    }
+    let summary = WorkerSummary {
+        consumed: shared.counters.consumed.load(Ordering::Relaxed),
+        produced: shared.counters.produced.load(Ordering::Relaxed),
+        dead_lettered: shared.counters.dead_lettered.load(Ordering::Relaxed),
+        clean: matches!(result, Ok(true)),
+    };
+    drop(consumer);
+    tracing::info!(?summary, "worker stopped");
+    result.map(|_| summary)
+}
+
+/// Fails fast when the brokers are unreachable or a topic does not exist, instead of consuming
+/// and then failing every delivery.
+async fn check_topics(producer: &Arc<Producer_>, cfg: &WorkerConfig) -> Result<(), WorkerError> {
+    let producer = producer.clone();
+    let topics = [
+        cfg.input_topic.clone(),
+        cfg.output_topic.clone(),
+        cfg.dlq_topic.clone(),
+    ];
+    tokio::task::spawn_blocking(move || {
+        for topic in &topics {
+            let md = producer
+                .client()
+                .fetch_metadata(Some(topic), Duration::from_secs(15))
+                .map_err(|e| WorkerError::Startup(format!("cannot reach brokers: {e}")))?;
+            let ok = md
+                .topics()
+                .iter()
+                .any(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty());
+            if !ok {
+                return Err(WorkerError::Startup(format!(
+                    "topic `{topic}` does not exist"
+                )));
+            }
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|e| WorkerError::Startup(e.to_string()))?
+}
+
+enum LoopEnd {
+    Shutdown,
+    Fatal(String),
+}
+
+async fn consume_loop(
+    cfg: &WorkerConfig,
+    consumer: &Consumer_,
+    shared: &Shared,
+    senders: &[mpsc::Sender<Job>],
+    shutdown: impl Future<Output = ()>,
+) -> LoopEnd {
+    tokio::pin!(shutdown);
+    let mut commit_tick = tokio::time::interval(cfg.commit_interval);
+    commit_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut flow_tick = tokio::time::interval(Duration::from_millis(20));
+    flow_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut paused = false;
+    let resume_below = cfg.max_in_flight / 2;
+    loop {
+        if let Some(message) = shared.fatal() {
+            return LoopEnd::Fatal(message);
+        }
+        tokio::select! {
+            biased;
+            _ = &mut shutdown => {
+                tracing::info!("shutdown requested: no more fetching");
+                return LoopEnd::Shutdown;
+            }
+            _ = shared.fatal_notify.notified() => {}
+            _ = commit_tick.tick() => {
+                let offsets = shared.tracker().uncommitted();
+                match commit_offsets(consumer, &offsets, CommitMode::Async) {
+                    Ok(()) => shared.tracker().mark_committed(&offsets),
+                    Err(e) => tracing::warn!(error = %e, "periodic commit failed"),
+                }
+            }
+            _ = flow_tick.tick(), if paused => {
+                if shared.tracker().in_flight() <= resume_below {
+                    match consumer.assignment().and_then(|a| consumer.resume(&a)) {
+                        Ok(()) => { paused = false; tracing::debug!("resumed consumption"); }
+                        Err(e) => tracing::warn!(error = %e, "resume failed"),
+                    }
+                }
+            }
+            received = consumer.recv() => match received {
+                Ok(m) => {
+                    dispatch(&m, shared, senders);
+                    if !paused && shared.tracker().in_flight() >= cfg.max_in_flight {
+                        match consumer.assignment().and_then(|a| consumer.pause(&a)) {
+                            Ok(()) => { paused = true; tracing::debug!("paused consumption: in-flight limit reached"); }
+                            Err(e) => tracing::warn!(error = %e, "pause failed"),
+                        }
+                    }
+                }
+                Err(KafkaError::PartitionEOF(_)) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "consume error");
+                    if e.rdkafka_error_code() == Some(RDKafkaErrorCode::Fatal) {
+                        return LoopEnd::Fatal(format!("consumer: {e}"));
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    }
+}
+
+/// Tracks a received message and queues it on its partition's processing thread.
+fn dispatch(m: &BorrowedMessage<'_>, shared: &Shared, senders: &[mpsc::Sender<Job>]) {
+    let tp = TopicPartition::new(m.topic(), m.partition());
+    let Some(ticket) = shared.tracker().track(&tp, m.offset()) else {
+        // Raced a revoke: the partition is someone else's now; they will consume it.
+        tracing::debug!(partition = %tp, offset = m.offset(), "message for unassigned partition skipped");
+        return;
+    };
+    shared.counters.consumed.fetch_add(1, Ordering::Relaxed);
+    let headers: Vec<Header> = m
+        .headers()
+        .map(|hs| {
+            hs.iter()
+                .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let msg = RawMessage {
+        topic: Some(m.topic().to_owned()),
+        partition: Some(m.partition()),
+        offset: Some(m.offset()),
+        timestamp_ms: m.timestamp().to_millis(),
+        file: None,
+        line: None,
+        key: m.key().map(<[u8]>::to_vec),
+        payload: m.payload().map(<[u8]>::to_vec),
+        headers,
+    };
+    let lane = m.partition().unsigned_abs() as usize % senders.len();
+    if senders[lane].send(Job { msg, ticket }).is_err() {
+        shared.set_fatal("processing thread exited unexpectedly".into());
+    }
+}
+
+fn start_processing(
+    cfg: &WorkerConfig,
+    enricher: &Arc<Enricher>,
+    producer: &Arc<Producer_>,
+    shared: &Arc<Shared>,
+) -> (Vec<mpsc::Sender<Job>>, Vec<JoinHandle<()>>) {
+    (0..cfg.processing_threads)
+        .map(|i| {
+            let (tx, rx) = mpsc::channel::<Job>();
+            let (enricher, producer, shared) = (enricher.clone(), producer.clone(), shared.clone());
+            let (output_topic, dlq_topic) = (cfg.output_topic.clone(), cfg.dlq_topic.clone());
+            let handle = std::thread::Builder::new()
+                .name(format!("enrich-{i}"))
+                .spawn(move || {
+                    for job in rx {
+                        process(
+                            job,
+                            &enricher,
+                            &producer,
+                            &shared,
+                            &output_topic,
+                            &dlq_topic,
+                        );
+                    }
+                })
+                .expect("spawning a processing thread");
+            (tx, handle)
+        })
+        .unzip()
+}
+
+fn process(
+    job: Job,
+    enricher: &Enricher,
+    producer: &Producer_,
+    shared: &Shared,
+    output_topic: &str,
+    dlq_topic: &str,
+) {
+    if shared.fatal().is_some() || !shared.tracker().is_current(&job.ticket) {
+        return; // abandoned: never acknowledged, never committed, redone by the next owner
+    }
+    let msg = &job.msg;
+    match enricher.enrich(msg, Utc::now()) {
+        Outcome::Enriched(out) => {
+            tracing::debug!(id = %out.key, partition = ?msg.partition, offset = ?msg.offset, dedup = ?out.dedup_status, "enriched");
+            let record = BaseRecord::with_opaque_to(
+                output_topic,
+                Box::new(Delivery {
+                    ticket: job.ticket,
+                    dead_letter: false,
+                }),
+            )
+            .key(out.key.as_bytes())
+            .payload(&out.value)
+            .headers(to_kafka_headers(&out.headers));
+            send(producer, shared, record);
+        }
+        Outcome::DeadLetter(dl) => {
+            tracing::warn!(
+                partition = ?msg.partition, offset = ?msg.offset, reason = dl.reason,
+                stage = dl.stage, detail = %dl.detail, "dead-lettered"
+            );
+            let headers = to_kafka_headers(&dl.headers(msg));
+            let mut record: BaseRecord<'_, [u8], [u8], Box<Delivery>> = BaseRecord::with_opaque_to(
+                dlq_topic,
+                Box::new(Delivery {
+                    ticket: job.ticket,
+                    dead_letter: true,
+                }),
+            )
+            .headers(headers);
+            if let Some(k) = &msg.key {
+                record = record.key(k.as_slice());
+            }
+            if let Some(p) = &msg.payload {
+                record = record.payload(p.as_slice());
+            }
+            send(producer, shared, record);
+        }
+    }
+}
+
+/// Hands a record to librdkafka, waiting while its local queue is full (that queue is the
+/// producer side of backpressure).
+fn send<K: rdkafka::message::ToBytes + ?Sized, P: rdkafka::message::ToBytes + ?Sized>(
+    producer: &Producer_,
+    shared: &Shared,
+    mut record: BaseRecord<'_, K, P, Box<Delivery>>,
+) {
+    loop {
+        match producer.send(record) {
+            Ok(()) => return,
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                if shared.fatal().is_some() {
+                    return;
+                }
+                record = back;
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err((e, back)) => {
+                shared.set_fatal(format!(
+                    "cannot enqueue record for {} offset {}: {e}",
+                    back.delivery_opaque.ticket.partition, back.delivery_opaque.ticket.offset
+                ));
+                return;
+            }
+        }
+    }
+}
+
+fn to_kafka_headers(headers: &[Header]) -> OwnedHeaders {
+    headers.iter().fold(
+        OwnedHeaders::new_with_capacity(headers.len()),
+        |acc, (k, v)| {
+            acc.insert(KafkaHeader {
+                key: k,
+                value: v.as_deref(),
+            })
+        },
+    )
+}
+
+/// Graceful shutdown after fetching stopped: wait for in-flight outputs, flush, commit.
+/// Returns whether everything was acknowledged within the deadline.
+async fn drain_and_commit(
+    cfg: &WorkerConfig,
+    consumer: &Consumer_,
+    producer: &Producer_,
+    shared: &Shared,
+) -> bool {
+    let deadline = Instant::now() + cfg.shutdown_timeout;
+    let in_flight = shared.tracker().in_flight();
+    tracing::info!(in_flight, "draining");
+    let shared_wait = |t: &crate::offsets::OffsetTracker| t.in_flight() == 0;
+    // The wait is short and bounded; blocking a runtime thread is acceptable at shutdown.
+    let clean = tokio::task::block_in_place(|| shared.wait_until(deadline, shared_wait));
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    if let Err(e) = producer.flush(remaining.max(Duration::from_millis(100))) {
+        tracing::warn!(error = %e, "producer flush incomplete");
+    }
+    if shared.fatal().is_some() {
+        return false;
+    }
+    let offsets = {
+        let t = shared.tracker();
+        t.committable_for(&t.assigned())
+    };
+    match commit_offsets(consumer, &offsets, CommitMode::Sync) {
+        Ok(()) => {
+            shared.tracker().mark_committed(&offsets);
+            tracing::info!(partitions = offsets.len(), "final commit done");
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "final commit failed; uncommitted messages will be redone")
+        }
+    }
+    if !clean {
+        tracing::warn!(
+            in_flight = shared.tracker().in_flight(),
+            "shutdown deadline reached with outputs unacknowledged; they will be redone"
+        );
+    }
+    clean
+}

@@ -1,0 +1,36 @@
+//! news-enricher: a Kafka worker that turns raw news articles into enriched records.
+//!
+//! # Architecture
+//!
+//! A functional core and an imperative shell.
+//!
+//! * **Core** (no Kafka, no async, no globals): [`article`] decodes raw bytes into an
+//!   [`article::Article`]; [`stage`] defines the [`stage::Stage`] interface and the
+//!   [`stage::Pipeline`]; [`dedup`] is the exact-duplicate stage; [`record`] is the output
+//!   document; [`enrich`] runs one message end to end and yields either an output record or a
+//!   [`dead_letter::DeadLetter`]; [`offsets`] decides which input offsets may be committed.
+//! * **Shell**: [`kafka`] (consumer, producer, rebalances, commits, shutdown), [`config`]
+//!   (flags, environment, TOML), [`offline`] (the `enrich` command over files), [`demo`] (an
+//!   in-process broker running the real worker loop).
+//!
+//! # Guarantees
+//!
+//! At-least-once: an input offset is committed only after the broker acknowledged the output
+//! record (or dead-letter record) of it and of every earlier offset in its partition. Bad input
+//! goes to the dead-letter topic with its original bytes and a reason; it never stops the worker.
+//! A lost delivery or a fatal client error stops the worker without committing, so the process
+//! exits non-zero and everything after the last commit is redone.
+
+#![deny(missing_docs)]
+
+pub mod article;
+pub mod config;
+pub mod dead_letter;
+pub mod dedup;
+pub mod demo;
+pub mod enrich;
+pub mod kafka;
+pub mod offline;
+pub mod offsets;
+pub mod record;
+pub mod stage;

@@ -1,0 +1,177 @@
+//! The `news-enricher` binary: command-line parsing, logging, signals and exit codes.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use news_enricher::article::Limits;
+use news_enricher::config::{RunArgs, DEFAULT_MAX_OUTPUT_BYTES};
+use news_enricher::dedup::ExactDedupConfig;
+use news_enricher::enrich::Enricher;
+use news_enricher::stage::{Pipeline, StageKind, StageSettings};
+
+#[derive(Parser)]
+#[command(
+    name = "news-enricher",
+    version,
+    about = "Deduplicates, tags and enriches news articles from Kafka"
+)]
+struct Cli {
+    /// Log format: `json` (default when stderr is not a terminal) or `text`.
+    #[arg(long, env = "NEWS_ENRICHER_LOG_FORMAT", global = true)]
+    log_format: Option<LogFormat>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Json,
+    Text,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Consume raw articles from Kafka, publish enriched records (the production job).
+    Run(Box<RunArgs>),
+    /// Enrich files offline, no Kafka: JSON Lines or plain-text articles; `-` or nothing is stdin.
+    Enrich(EnrichArgs),
+    /// Run the worker against an in-process broker with bundled articles and print the results.
+    Demo,
+}
+
+#[derive(clap::Args)]
+struct EnrichArgs {
+    /// Input files; `-` or none reads standard input.
+    files: Vec<String>,
+    /// Stages to run, in order (comma-separated).
+    #[arg(long, env = "NEWS_ENRICHER_STAGES", value_delimiter = ',', num_args = 0..)]
+    stages: Option<Vec<StageKind>>,
+    /// Largest article body accepted, characters.
+    #[arg(long, env = "NEWS_ENRICHER_MAX_BODY_CHARS")]
+    max_body_chars: Option<usize>,
+    /// Largest input message accepted, bytes.
+    #[arg(long, env = "NEWS_ENRICHER_MAX_MESSAGE_BYTES")]
+    max_message_bytes: Option<usize>,
+    /// Dedup keys remembered by the exact-duplicate window.
+    #[arg(long, env = "NEWS_ENRICHER_DEDUP_WINDOW", default_value_t = 200_000)]
+    dedup_window: usize,
+    /// Never show a progress bar.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+fn init_logging(format: Option<LogFormat>) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let terminal = std::io::stderr().is_terminal();
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format.unwrap_or(if terminal {
+        LogFormat::Text
+    } else {
+        LogFormat::Json
+    }) {
+        LogFormat::Json => builder.json().with_current_span(false).init(),
+        LogFormat::Text => builder.with_ansi(terminal).init(),
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot listen for SIGTERM; relying on SIGINT");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    match real_main(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "exiting with failure");
+            eprintln!("news-enricher: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn real_main(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Run(args) => {
+            let cfg = args.resolve().context("invalid configuration")?;
+            let summary = runtime()?
+                .block_on(news_enricher::kafka::run_worker(cfg, shutdown_signal()))
+                .context("worker failed")?;
+            eprintln!(
+                "news-enricher: stopped: consumed {}, enriched {}, dead-lettered {}",
+                summary.consumed, summary.produced, summary.dead_lettered
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Enrich(args) => enrich(args),
+        Command::Demo => {
+            let (enriched, dead) = runtime()?.block_on(news_enricher::demo::run())?;
+            eprintln!("news-enricher demo: {enriched} enriched, {dead} dead-lettered");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn enrich(args: EnrichArgs) -> anyhow::Result<ExitCode> {
+    let defaults = Limits::default();
+    let limits = Limits {
+        max_body_chars: args.max_body_chars.unwrap_or(defaults.max_body_chars),
+        max_message_bytes: args.max_message_bytes.unwrap_or(defaults.max_message_bytes),
+    };
+    let stages = args.stages.unwrap_or_else(|| StageKind::DEFAULT.to_vec());
+    let pipeline = Pipeline::from_kinds(
+        &stages,
+        &StageSettings {
+            dedup: ExactDedupConfig {
+                window_capacity: args.dedup_window,
+            },
+        },
+    );
+    let enricher = Enricher::new(pipeline, limits, DEFAULT_MAX_OUTPUT_BYTES);
+    let files = if args.files.is_empty() {
+        vec!["-".to_owned()]
+    } else {
+        args.files
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut err = std::io::stderr();
+    let progress = !args.no_progress && std::io::stderr().is_terminal();
+    let s = news_enricher::offline::run(&files, &enricher, &mut out, &mut err, progress)?;
+    eprintln!(
+        "news-enricher enrich: {} enriched ({} exact duplicates), {} failed, {} unreadable inputs",
+        s.enriched, s.duplicates, s.failed, s.unreadable
+    );
+    Ok(if s.failed + s.unreadable == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

@@ -1,0 +1,130 @@
+//! The stage interface and the pipeline that runs stages in order.
+//!
+//! A stage is pure, synchronous code over an [`EnrichedRecord`]: no Kafka, no async, no globals.
+//! That keeps every stage testable and benchmarkable on plain strings, and lets the shell decide
+//! concurrency. Stages that remember things across articles (deduplication) hold their state
+//! themselves behind `&self`, so one pipeline can serve every partition at once.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::dedup::{ExactDedup, ExactDedupConfig};
+use crate::record::EnrichedRecord;
+
+/// Why a stage gave up on an article. The article then goes to the dead-letter topic with
+/// [`StageError::reason`] and the stage's name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StageError {
+    /// The article cannot be processed by this stage (bad content for it).
+    #[error("rejected: {0}")]
+    Rejected(String),
+    /// The stage panicked; the panic is contained so the worker keeps going.
+    #[error("stage panicked: {0}")]
+    Panicked(String),
+}
+
+impl StageError {
+    /// Stable reason code for dead-letter headers.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            StageError::Rejected(_) => "stage_rejected",
+            StageError::Panicked(_) => "stage_panicked",
+        }
+    }
+}
+
+/// One transformation of an enriched record.
+pub trait Stage: Send + Sync {
+    /// Name used in configuration, provenance and dead-letter headers.
+    fn name(&self) -> &'static str;
+    /// Adds this stage's findings to `record`.
+    fn process(&self, record: &mut EnrichedRecord) -> Result<(), StageError>;
+}
+
+/// The stages a pipeline can be built from, by configuration name.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum StageKind {
+    /// Exact deduplication (normalised text and canonical URL).
+    Dedup,
+}
+
+impl StageKind {
+    /// Default pipeline.
+    pub const DEFAULT: &'static [StageKind] = &[StageKind::Dedup];
+}
+
+/// Settings for building stages.
+#[derive(Debug, Clone, Default)]
+pub struct StageSettings {
+    /// Deduplication settings.
+    pub dedup: ExactDedupConfig,
+}
+
+/// A failed stage run, naming the stage.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("stage `{stage}`: {error}")]
+pub struct PipelineError {
+    /// Stage name.
+    pub stage: &'static str,
+    /// What went wrong.
+    pub error: StageError,
+}
+
+/// An ordered list of stages.
+pub struct Pipeline {
+    stages: Vec<Box<dyn Stage>>,
+}
+
+impl Pipeline {
+    /// Pipeline of explicit stages (tests, embedding).
+    pub fn new(stages: Vec<Box<dyn Stage>>) -> Self {
+        Pipeline { stages }
+    }
+
+    /// Builds the configured stages in order. An empty list is a passthrough pipeline.
+    pub fn from_kinds(kinds: &[StageKind], settings: &StageSettings) -> Self {
+        let stages = kinds
+            .iter()
+            .map(|kind| -> Box<dyn Stage> {
+                match kind {
+                    StageKind::Dedup => Box::new(ExactDedup::new(settings.dedup.clone())),
+                }
+            })
+            .collect();
+        Pipeline { stages }
+    }
+
+    /// Names of the stages, in order.
+    pub fn stage_names(&self) -> Vec<String> {
+        self.stages.iter().map(|s| s.name().to_owned()).collect()
+    }
+
+    /// Runs every stage in order; the first failure stops the run. A panicking stage is reported
+    /// as [`StageError::Panicked`] instead of taking the worker down.
+    pub fn run(&self, record: &mut EnrichedRecord) -> Result<(), PipelineError> {
+        for stage in &self.stages {
+            let outcome = catch_unwind(AssertUnwindSafe(|| stage.process(record)));
+            let result = match outcome {
+                Ok(result) => result,
+                Err(panic) => Err(StageError::Panicked(panic_message(&panic))),
+            };
+            result.map_err(|error| PipelineError {
+                stage: stage.name(),
+                error,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".into()
+    }
+}
