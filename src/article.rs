@@ -207,7 +207,11 @@ fn decode_json(text: &str) -> Result<Article, DecodeError> {
         Some(raw) => Some(
             parse_timestamp(&raw).ok_or_else(|| DecodeError::InvalidField {
                 field: "published_at",
-                problem: format!("`{raw}` is neither RFC 3339 nor YYYY-MM-DD"),
+                // The value itself stays out: details end up in headers and logs.
+                problem: format!(
+                    "a {}-character value that is neither RFC 3339 nor YYYY-MM-DD",
+                    raw.chars().count()
+                ),
             })?,
         ),
         None => None,
@@ -325,7 +329,7 @@ fn take_string(
     map: &mut Map<String, Value>,
     field: &'static str,
 ) -> Result<Option<String>, DecodeError> {
-    match map.remove(field) {
+    match map.shift_remove(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
         Some(other) => Err(DecodeError::InvalidField {
@@ -337,7 +341,7 @@ fn take_string(
 
 /// Ids may arrive as strings or integers (many producers use numeric keys).
 fn take_id(map: &mut Map<String, Value>) -> Result<Option<String>, DecodeError> {
-    let id = match map.remove("id") {
+    let id = match map.shift_remove("id") {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::String(s)) => s,
         Some(Value::Number(n)) if n.is_i64() || n.is_u64() => n.to_string(),

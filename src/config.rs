@@ -200,6 +200,9 @@ const RESERVED: &[&str] = &[
     "bootstrap.servers",
     "enable.idempotence",
     "acks",
+    // librdkafka aliases of the above.
+    "request.required.acks",
+    "metadata.broker.list",
 ];
 
 impl RunArgs {
@@ -248,13 +251,7 @@ impl RunArgs {
         )?;
 
         let mut properties: BTreeMap<String, String> = BTreeMap::new();
-        for (k, v) in file.kafka {
-            let v = match v {
-                toml::Value::String(s) => s,
-                other => other.to_string(),
-            };
-            properties.insert(k, v);
-        }
+        flatten_properties("", file.kafka, &mut properties);
         for kv in &self.kafka_properties {
             let (k, v) = kv.split_once('=').ok_or_else(|| {
                 ConfigError::Invalid("kafka_property", format!("`{kv}` is not KEY=VALUE"))
@@ -350,6 +347,31 @@ impl RunArgs {
             dedup_window: pick(&self.dedup_window, file.dedup_window).unwrap_or(200_000),
             compression: pick(&self.compression, file.compression).unwrap_or(Compression::Lz4),
         })
+    }
+}
+
+/// TOML reads `socket.timeout.ms = 1000` under `[kafka]` as nested tables; librdkafka wants the
+/// dotted name back.
+fn flatten_properties(
+    prefix: &str,
+    table: impl IntoIterator<Item = (String, toml::Value)>,
+    out: &mut BTreeMap<String, String>,
+) {
+    for (k, v) in table {
+        let key = if prefix.is_empty() {
+            k
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            toml::Value::Table(t) => flatten_properties(&key, t, out),
+            toml::Value::String(s) => {
+                out.insert(key, s);
+            }
+            other => {
+                out.insert(key, other.to_string());
+            }
+        }
     }
 }
 

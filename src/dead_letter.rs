@@ -23,6 +23,9 @@ pub mod headers {
     pub const SOURCE_OFFSET: &str = "x-dlq-source-offset";
     /// Worker version that dead-lettered the message.
     pub const WORKER_VERSION: &str = "x-dlq-worker-version";
+    /// Set (to the original size in bytes) when the original value was left out because the
+    /// dead-letter record would not fit the output size limit; the source coordinates locate it.
+    pub const PAYLOAD_OMITTED: &str = "x-dlq-payload-omitted-bytes";
 }
 
 /// Why a message was dead-lettered.
@@ -36,7 +39,45 @@ pub struct DeadLetter {
     pub stage: &'static str,
 }
 
+/// A dead-letter record ready to publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetterRecord<'a> {
+    /// The original key.
+    pub key: Option<&'a [u8]>,
+    /// The original value, unless it had to be left out (see [`headers::PAYLOAD_OMITTED`]).
+    pub value: Option<&'a [u8]>,
+    /// Original headers, then the `x-dlq-*` ones.
+    pub headers: Vec<Header>,
+}
+
 impl DeadLetter {
+    /// The record for `msg`. A message near the broker's size limit plus our headers could
+    /// exceed it, and a record the broker refuses would stop the worker on every restart; above
+    /// `max_bytes` the value is therefore left out and its size recorded instead.
+    pub fn record<'a>(&self, msg: &'a RawMessage, max_bytes: usize) -> DeadLetterRecord<'a> {
+        let mut headers = self.headers(msg);
+        let header_bytes: usize = headers
+            .iter()
+            .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len))
+            .sum();
+        let key_bytes = msg.key.as_ref().map_or(0, Vec::len);
+        let value_bytes = msg.payload.as_ref().map_or(0, Vec::len);
+        let value = if key_bytes + value_bytes + header_bytes > max_bytes {
+            headers.push((
+                headers::PAYLOAD_OMITTED.to_owned(),
+                Some(value_bytes.to_string().into_bytes()),
+            ));
+            None
+        } else {
+            msg.payload.as_deref()
+        };
+        DeadLetterRecord {
+            key: msg.key.as_deref(),
+            value,
+            headers,
+        }
+    }
+
     /// Headers of the dead-letter record for `msg`: the original ones, then ours.
     pub fn headers(&self, msg: &RawMessage) -> Vec<Header> {
         let mut out = msg.headers.clone();

@@ -40,8 +40,11 @@ impl Default for ExactDedupConfig {
 struct Remembered {
     /// Id of the first article seen with this key.
     first_id: String,
-    /// Hash of the source position the first article came from.
+    /// Hash of the source position of the article that stored this key.
     origin: u64,
+    /// How that article matched its cluster head (`None`: it is the head), so a redelivery of
+    /// it gets back exactly the verdict it got the first time.
+    matched_on: Option<MatchedOn>,
 }
 
 /// Bounded FIFO map from dedup key to the first article that had it.
@@ -52,7 +55,14 @@ struct Window {
 }
 
 impl Window {
-    fn insert(&mut self, key: u128, first_id: &str, origin: u64, capacity: usize) {
+    fn insert(
+        &mut self,
+        key: u128,
+        first_id: &str,
+        origin: u64,
+        matched_on: Option<MatchedOn>,
+        capacity: usize,
+    ) {
         if capacity == 0 || self.entries.contains_key(&key) {
             return;
         }
@@ -66,6 +76,7 @@ impl Window {
             Remembered {
                 first_id: first_id.to_owned(),
                 origin,
+                matched_on,
             },
         );
         self.order.push_back(key);
@@ -133,14 +144,19 @@ impl Stage for ExactDedup {
             .into_iter()
             .find_map(|(k, on)| k.and_then(|k| window.entries.get(&k)).map(|r| (r, on)));
         let verdict = match hit {
-            Some((first, _)) if first.origin == origin && first.first_id == record.id => {
-                // A redelivery of the very message that founded the cluster.
-                Dedup {
+            // A redelivery of the message that stored this key: repeat its first verdict.
+            Some((first, _)) if first.origin == origin => match first.matched_on {
+                None => Dedup {
                     status: DedupStatus::Unique,
                     duplicate_of: None,
                     matched_on: None,
-                }
-            }
+                },
+                Some(on) => Dedup {
+                    status: DedupStatus::ExactDuplicate,
+                    duplicate_of: Some(first.first_id.clone()),
+                    matched_on: Some(on),
+                },
+            },
             Some((first, on)) => Dedup {
                 status: DedupStatus::ExactDuplicate,
                 duplicate_of: Some(first.first_id.clone()),
@@ -158,9 +174,9 @@ impl Stage for ExactDedup {
             .duplicate_of
             .clone()
             .unwrap_or_else(|| record.id.clone());
-        window.insert(text_key, &head, origin, capacity);
+        window.insert(text_key, &head, origin, verdict.matched_on, capacity);
         if let Some(url_key) = url_key {
-            window.insert(url_key, &head, origin, capacity);
+            window.insert(url_key, &head, origin, verdict.matched_on, capacity);
         }
         drop(window);
         record.dedup = verdict;

@@ -88,6 +88,11 @@ impl Enricher {
         }
     }
 
+    /// Largest record this enricher publishes (enriched or dead letter).
+    pub fn max_output_bytes(&self) -> usize {
+        self.max_output_bytes
+    }
+
     /// Names of the pipeline's stages.
     pub fn stage_names(&self) -> Vec<String> {
         self.pipeline.stage_names()

@@ -108,7 +108,7 @@ impl Pipeline {
             let outcome = catch_unwind(AssertUnwindSafe(|| stage.process(record)));
             let result = match outcome {
                 Ok(result) => result,
-                Err(panic) => Err(StageError::Panicked(panic_message(&panic))),
+                Err(panic) => Err(StageError::Panicked(panic_message(&*panic))),
             };
             result.map_err(|error| PipelineError {
                 stage: stage.name(),

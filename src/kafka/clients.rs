@@ -31,6 +31,12 @@ pub fn producer_config(cfg: &WorkerConfig) -> ClientConfig {
         .set("acks", "all")
         .set("compression.type", cfg.compression.as_str())
         .set("linger.ms", "5")
+        // Room for the largest record the worker publishes plus headers and framing; records
+        // above `max_output_bytes` are dead-lettered before they reach librdkafka.
+        .set(
+            "message.max.bytes",
+            (cfg.max_output_bytes + 65_536).max(1_000_000).to_string(),
+        )
         .set("client.id", "news-enricher");
     for (k, v) in cfg.kafka_common.iter().chain(&cfg.kafka_producer) {
         c.set(k, v);

@@ -332,7 +332,7 @@ fn process(
                 partition = ?msg.partition, offset = ?msg.offset, reason = dl.reason,
                 stage = dl.stage, detail = %dl.detail, "dead-lettered"
             );
-            let headers = to_kafka_headers(&dl.headers(msg));
+            let dl_record = dl.record(msg, enricher.max_output_bytes());
             let mut record: BaseRecord<'_, [u8], [u8], Box<Delivery>> = BaseRecord::with_opaque_to(
                 dlq_topic,
                 Box::new(Delivery {
@@ -340,12 +340,12 @@ fn process(
                     dead_letter: true,
                 }),
             )
-            .headers(headers);
-            if let Some(k) = &msg.key {
-                record = record.key(k.as_slice());
+            .headers(to_kafka_headers(&dl_record.headers));
+            if let Some(k) = dl_record.key {
+                record = record.key(k);
             }
-            if let Some(p) = &msg.payload {
-                record = record.payload(p.as_slice());
+            if let Some(v) = dl_record.value {
+                record = record.payload(v);
             }
             send(producer, shared, record);
         }

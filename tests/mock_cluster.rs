@@ -1,0 +1,154 @@
+//! The worker against librdkafka's in-process mock cluster: fast, and able to inject broker
+//! errors that a real broker cannot be asked for.
+
+mod scenario;
+mod support;
+
+use std::time::Duration;
+
+use rdkafka::mocking::MockCluster;
+use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
+
+use news_enricher::kafka::WorkerError;
+use scenario::{
+    batch, check_dead_letters, output_ids, wait_for_commits, worker_config, RunningWorker, Topics,
+};
+
+fn cluster_with(
+    t: &Topics,
+    partitions: i32,
+) -> MockCluster<'static, rdkafka::producer::DefaultProducerContext> {
+    let cluster = MockCluster::new(1).expect("mock cluster");
+    cluster.create_topic(&t.input, partitions, 1).unwrap();
+    cluster.create_topic(&t.output, 3, 1).unwrap();
+    cluster.create_topic(&t.dlq, 1, 1).unwrap();
+    cluster
+}
+
+fn assert_exactly_once(bootstrap: &str, t: &Topics, b: &scenario::Batch) {
+    let out = support::consume_all(
+        bootstrap,
+        &t.output,
+        b.valid_ids.len(),
+        Duration::from_secs(30),
+    );
+    let counts = output_ids(&out);
+    let ids: std::collections::BTreeSet<String> = counts.keys().cloned().collect();
+    assert_eq!(ids, b.valid_ids, "every valid article is in the output");
+    let doubled: Vec<_> = counts.iter().filter(|(_, &n)| n > 1).collect();
+    assert!(
+        doubled.is_empty(),
+        "articles published more than once: {doubled:?}"
+    );
+    let dead = support::consume_all(
+        bootstrap,
+        &t.dlq,
+        b.malformed_keys.len(),
+        Duration::from_secs(30),
+    );
+    check_dead_letters(&dead, b, &t.input);
+}
+
+#[test]
+fn every_article_is_published_once_and_offsets_reach_the_end() {
+    let t = Topics::new("mock");
+    let cluster = cluster_with(&t, 3);
+    let bootstrap = cluster.bootstrap_servers();
+    let b = batch(0, 300, 10);
+    support::produce(&bootstrap, &t.input, &b.records);
+    let ends = support::end_offsets(&bootstrap, &t.input);
+
+    let worker = RunningWorker::start(worker_config(&bootstrap, &t, |_| {}));
+    assert!(
+        wait_for_commits(&bootstrap, &t, &ends, Duration::from_secs(60)),
+        "committed offsets did not reach {ends:?}: {:?}",
+        support::committed_offsets(&bootstrap, &t.group, &t.input)
+    );
+    let summary = worker.stop().expect("graceful stop");
+    assert!(summary.clean);
+    assert_eq!(summary.consumed, 300);
+    assert_eq!(summary.produced as usize, b.valid_ids.len());
+    assert_eq!(summary.dead_lettered as usize, b.malformed_keys.len());
+    assert_exactly_once(&bootstrap, &t, &b);
+}
+
+#[test]
+fn a_tiny_in_flight_limit_pauses_and_resumes_without_losing_anything() {
+    let t = Topics::new("mock-bp");
+    let cluster = cluster_with(&t, 2);
+    let bootstrap = cluster.bootstrap_servers();
+    let b = batch(0, 400, 25);
+    support::produce(&bootstrap, &t.input, &b.records);
+    let ends = support::end_offsets(&bootstrap, &t.input);
+
+    let worker = RunningWorker::start(worker_config(&bootstrap, &t, |a| {
+        a.max_in_flight = Some(10);
+        a.processing_threads = Some(1);
+        a.kafka_properties = vec!["consumer.fetch.wait.max.ms=50".into()];
+    }));
+    assert!(wait_for_commits(
+        &bootstrap,
+        &t,
+        &ends,
+        Duration::from_secs(90)
+    ));
+    worker.stop().expect("graceful stop");
+    assert_exactly_once(&bootstrap, &t, &b);
+}
+
+#[test]
+fn transient_produce_errors_are_retried_without_duplicates() {
+    let t = Topics::new("mock-retry");
+    let cluster = cluster_with(&t, 2);
+    let bootstrap = cluster.bootstrap_servers();
+    let b = batch(0, 100, 10);
+    support::produce(&bootstrap, &t.input, &b.records);
+    let ends = support::end_offsets(&bootstrap, &t.input);
+    // Every one of the worker's next produce requests fails with retriable errors first.
+    cluster.request_errors(
+        RDKafkaApiKey::Produce,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS; 6],
+    );
+
+    let worker = RunningWorker::start(worker_config(&bootstrap, &t, |_| {}));
+    assert!(wait_for_commits(
+        &bootstrap,
+        &t,
+        &ends,
+        Duration::from_secs(60)
+    ));
+    worker.stop().expect("graceful stop");
+    assert_exactly_once(&bootstrap, &t, &b);
+}
+
+#[test]
+fn a_failed_delivery_stops_the_worker_without_committing_past_it() {
+    let t = Topics::new("mock-fatal");
+    let cluster = cluster_with(&t, 1);
+    let bootstrap = cluster.bootstrap_servers();
+    let b = batch(0, 20, 0);
+    support::produce(&bootstrap, &t.input, &b.records);
+    // A permanent, non-retriable error for every produce request: no output can be delivered.
+    cluster.request_errors(
+        RDKafkaApiKey::Produce,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED; 200],
+    );
+
+    let worker = RunningWorker::start(worker_config(&bootstrap, &t, |_| {}));
+    let stopped = support::wait_until(Duration::from_secs(60), Duration::from_millis(100), || {
+        worker.is_finished()
+    });
+    assert!(
+        stopped,
+        "the worker must stop on its own after a failed delivery"
+    );
+    match worker.join() {
+        Err(WorkerError::Fatal(msg)) => assert!(msg.contains("failed"), "{msg}"),
+        other => panic!("expected a fatal error, got {other:?}"),
+    }
+    let committed = support::committed_offsets(&bootstrap, &t.group, &t.input);
+    assert!(
+        committed.values().all(|&o| o <= 0),
+        "nothing may be committed when no output was delivered: {committed:?}"
+    );
+}

@@ -1,0 +1,294 @@
+//! The worker against a real Kafka-protocol broker process (tansu) on 127.0.0.1: the whole
+//! at-least-once contract, a SIGKILL in the middle of a stream, a graceful SIGTERM, and a
+//! second replica joining mid-stream.
+
+mod scenario;
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use scenario::{
+    batch, check_dead_letters, output_ids, wait_for_commits, worker_config, Batch, RunningWorker,
+    Topics,
+};
+use support::Tansu;
+
+fn broker_with(t: &Topics, partitions: i32) -> Option<Tansu> {
+    let broker = Tansu::start()?;
+    broker.create_topic(&t.input, partitions);
+    broker.create_topic(&t.output, 3);
+    broker.create_topic(&t.dlq, 1);
+    Some(broker)
+}
+
+fn total(ends: &std::collections::BTreeMap<i32, i64>) -> i64 {
+    ends.values().sum()
+}
+
+#[test]
+fn every_article_is_published_once_and_offsets_reach_the_end() {
+    let t = Topics::new("tansu");
+    let Some(broker) = broker_with(&t, 3) else {
+        return;
+    };
+    let b = batch(0, 300, 10);
+    support::produce(&broker.bootstrap, &t.input, &b.records);
+    let ends = support::end_offsets(&broker.bootstrap, &t.input);
+    assert_eq!(total(&ends), 300);
+
+    let worker = RunningWorker::start(worker_config(&broker.bootstrap, &t, |_| {}));
+    let reached = wait_for_commits(&broker.bootstrap, &t, &ends, Duration::from_secs(120));
+    let summary = worker.stop();
+    assert!(
+        reached,
+        "commits did not reach {ends:?}; broker log:\n{}",
+        broker.log_tail()
+    );
+    let summary = summary.expect("graceful stop");
+    assert!(summary.clean);
+
+    let out = support::consume_all(
+        &broker.bootstrap,
+        &t.output,
+        b.valid_ids.len(),
+        Duration::from_secs(60),
+    );
+    let counts = output_ids(&out);
+    assert_eq!(counts.keys().cloned().collect::<BTreeSet<_>>(), b.valid_ids);
+    assert!(
+        counts.values().all(|&n| n == 1),
+        "no article is published twice in a clean run"
+    );
+    let dead = support::consume_all(
+        &broker.bootstrap,
+        &t.dlq,
+        b.malformed_keys.len(),
+        Duration::from_secs(60),
+    );
+    check_dead_letters(&dead, &b, &t.input);
+}
+
+/// The worker binary as a child process, logging to a file.
+fn spawn_worker(broker: &Tansu, t: &Topics, log: &Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    Command::new(env!("CARGO_BIN_EXE_news-enricher"))
+        .args(["--log-format", "json", "run"])
+        .args(["--brokers", &broker.bootstrap])
+        .args([
+            "--input-topic",
+            &t.input,
+            "--output-topic",
+            &t.output,
+            "--dlq-topic",
+            &t.dlq,
+        ])
+        .args(["--group-id", &t.group, "--commit-interval-ms", "1000"])
+        .args(
+            scenario::FAST_GROUP
+                .iter()
+                .flat_map(|p| ["--kafka-property", p]),
+        )
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("spawn worker")
+}
+
+fn wait_exit(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+fn log_tail(path: &Path) -> String {
+    let s = std::fs::read_to_string(path).unwrap_or_default();
+    s.lines()
+        .rev()
+        .take(40)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn merge(a: Batch, b: Batch) -> Batch {
+    let mut m = a;
+    m.records.extend(b.records);
+    m.valid_ids.extend(b.valid_ids);
+    m.malformed_keys.extend(b.malformed_keys);
+    m
+}
+
+#[test]
+fn sigkill_mid_stream_loses_nothing_and_sigterm_exits_cleanly() {
+    let t = Topics::new("tansu-kill");
+    let Some(broker) = broker_with(&t, 3) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("worker.log");
+
+    let first = batch(0, 200, 20);
+    support::produce(&broker.bootstrap, &t.input, &first.records);
+    let mut worker = spawn_worker(&broker, &t, &log);
+    let started = support::wait_until(Duration::from_secs(120), Duration::from_millis(300), || {
+        total(&support::end_offsets(&broker.bootstrap, &t.output)) >= 50
+    });
+    assert!(started, "worker produced nothing; log:\n{}", log_tail(&log));
+
+    // Keep the stream flowing and kill the worker in the middle of it.
+    let second = batch(200, 400, 20);
+    let chunks: Vec<_> = second.records.chunks(40).map(<[_]>::to_vec).collect();
+    for (i, chunk) in chunks.iter().enumerate() {
+        support::produce(&broker.bootstrap, &t.input, chunk);
+        if i == 4 {
+            let killed = Command::new("kill")
+                .args(["-KILL", &worker.id().to_string()])
+                .status();
+            assert!(killed.unwrap().success(), "SIGKILL delivered");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let killed = worker.wait().unwrap();
+    assert!(!killed.success(), "the worker died of SIGKILL: {killed:?}");
+    let all = merge(first, second);
+    let ends = support::end_offsets(&broker.bootstrap, &t.input);
+    assert_eq!(total(&ends), all.records.len() as i64);
+    let before_restart = support::committed_offsets(&broker.bootstrap, &t.group, &t.input);
+    assert!(
+        ends.iter()
+            .any(|(p, e)| before_restart.get(p).copied().unwrap_or(-1) < *e),
+        "the kill should leave work uncommitted: {before_restart:?} vs {ends:?}"
+    );
+
+    let mut worker = spawn_worker(&broker, &t, &log);
+    let reached = wait_for_commits(&broker.bootstrap, &t, &ends, Duration::from_secs(180));
+    assert!(
+        reached,
+        "restarted worker did not commit to the end; log:\n{}",
+        log_tail(&log)
+    );
+
+    // Graceful stop: SIGTERM, exit 0 within the default 10 s deadline (plus start-up slack).
+    let status = Command::new("kill")
+        .args(["-TERM", &worker.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = wait_exit(&mut worker, Duration::from_secs(20));
+    if exit.is_none() {
+        let _ = worker.kill();
+        let _ = worker.wait();
+    }
+    assert!(
+        exit.is_some_and(|s| s.success()),
+        "SIGTERM exit: {exit:?}; log:\n{}",
+        log_tail(&log)
+    );
+
+    let out = support::consume_all(
+        &broker.bootstrap,
+        &t.output,
+        all.valid_ids.len(),
+        Duration::from_secs(60),
+    );
+    let counts = output_ids(&out);
+    let ids: BTreeSet<_> = counts.keys().cloned().collect();
+    let missing: Vec<_> = all.valid_ids.difference(&ids).collect();
+    assert!(
+        missing.is_empty(),
+        "articles lost across SIGKILL: {missing:?}"
+    );
+    let replayed = counts.values().filter(|&&n| n > 1).count();
+    eprintln!(
+        "sigkill: {} articles, {replayed} published more than once (at-least-once replay)",
+        ids.len()
+    );
+    let dead = support::consume_all(
+        &broker.bootstrap,
+        &t.dlq,
+        all.malformed_keys.len(),
+        Duration::from_secs(60),
+    );
+    let dead_keys: BTreeSet<_> = dead
+        .iter()
+        .filter_map(|r| r.key_str().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        dead_keys, all.malformed_keys,
+        "every malformed message is dead-lettered"
+    );
+}
+
+#[test]
+fn a_second_replica_joining_mid_stream_loses_nothing() {
+    let t = Topics::new("tansu-rebalance");
+    let Some(broker) = broker_with(&t, 4) else {
+        return;
+    };
+    let first = batch(0, 200, 0);
+    support::produce(&broker.bootstrap, &t.input, &first.records);
+    let a = RunningWorker::start(worker_config(&broker.bootstrap, &t, |_| {}));
+    let started = support::wait_until(Duration::from_secs(120), Duration::from_millis(300), || {
+        total(&support::end_offsets(&broker.bootstrap, &t.output)) >= 20
+    });
+    assert!(started, "first replica produced nothing");
+
+    // Keep the stream flowing long enough for the second replica to join the group (a
+    // cooperative rebalance takes several seconds on tansu) and take partitions over.
+    let b = RunningWorker::start(worker_config(&broker.bootstrap, &t, |_| {}));
+    let second = batch(200, 600, 0);
+    for chunk in second.records.chunks(20) {
+        support::produce(&broker.bootstrap, &t.input, chunk);
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let all = merge(first, second);
+    let ends = support::end_offsets(&broker.bootstrap, &t.input);
+    let reached = wait_for_commits(&broker.bootstrap, &t, &ends, Duration::from_secs(180));
+    let (sa, sb) = (b.stop(), a.stop());
+    assert!(
+        reached,
+        "commits did not reach the end: {:?}",
+        support::committed_offsets(&broker.bootstrap, &t.group, &t.input)
+    );
+    let (sa, sb) = (
+        sa.expect("replica b stops cleanly"),
+        sb.expect("replica a stops cleanly"),
+    );
+    eprintln!(
+        "rebalance: replica a consumed {}, replica b consumed {}",
+        sb.consumed, sa.consumed
+    );
+
+    let out = support::consume_all(
+        &broker.bootstrap,
+        &t.output,
+        all.valid_ids.len(),
+        Duration::from_secs(60),
+    );
+    let counts = output_ids(&out);
+    let ids: BTreeSet<_> = counts.keys().cloned().collect();
+    let missing: Vec<_> = all.valid_ids.difference(&ids).collect();
+    assert!(
+        missing.is_empty(),
+        "articles lost across the rebalance: {missing:?}"
+    );
+    eprintln!(
+        "rebalance: {} published more than once",
+        counts.values().filter(|&&n| n > 1).count()
+    );
+}
