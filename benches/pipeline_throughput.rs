@@ -1,1 +1,250 @@
-fn main() {}
+//! Baseline throughput: BBC articles through a real broker (tansu), passthrough vs the full
+//! pipeline, in one run, with the ratio between them. Also the in-process rate of the pipeline
+//! alone (no Kafka) as a reference for the stages to come.
+//!
+//! `cargo bench --bench pipeline_throughput` — environment knobs:
+//! `BENCH_ARTICLES` (default 4450, i.e. the 2,225 BBC articles twice), `BENCH_ROUNDS` (3).
+//! Under `cargo test` (no `--bench` argument) it runs one small round as a smoke test.
+//!
+//! Method: the articles are produced to the input topic first; then a worker starts with a fresh
+//! group and output topic. The clock starts when the first output record appears (so the group
+//! join is not counted) and stops when the group's committed offsets reach the end of the input.
+//! Modes alternate so machine noise hits both alike; medians are reported.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use news_enricher::article::Limits;
+use news_enricher::config::{RunArgs, DEFAULT_MAX_OUTPUT_BYTES};
+use news_enricher::enrich::{Enricher, RawMessage};
+use news_enricher::kafka::run_worker;
+use news_enricher::stage::{Pipeline, StageKind, StageSettings};
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{Offset, TopicPartitionList};
+use support::{Tansu, TestRecord};
+
+fn bbc_texts() -> Option<Vec<String>> {
+    let dir = std::env::var_os("NEWS_ENRICHER_BBC_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/bbc-news")
+        });
+    let mut texts = Vec::new();
+    for split in ["train", "val", "test"] {
+        let mut reader = csv::Reader::from_path(dir.join(format!("{split}.csv"))).ok()?;
+        let headers = reader.headers().ok()?.clone();
+        let col = headers.iter().position(|h| h == "text")?;
+        for row in reader.records() {
+            texts.push(row.ok()?.get(col)?.to_owned());
+        }
+    }
+    Some(texts)
+}
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// Articles per second through one worker, measured as described in the module docs.
+fn kafka_rate(
+    broker: &Tansu,
+    input: &str,
+    ends: &BTreeMap<i32, i64>,
+    stages: &[StageKind],
+    tag: &str,
+) -> f64 {
+    let n: i64 = ends.values().sum();
+    let output = support::unique_name(&format!("bench-out-{tag}"));
+    let dlq = support::unique_name(&format!("bench-dlq-{tag}"));
+    let group = support::unique_name(&format!("bench-group-{tag}"));
+    broker.create_topic(&output, 3);
+    broker.create_topic(&dlq, 1);
+    let cfg = RunArgs {
+        brokers: Some(broker.bootstrap.clone()),
+        input_topic: Some(input.to_owned()),
+        output_topic: Some(output.clone()),
+        dlq_topic: Some(dlq),
+        group_id: Some(group.clone()),
+        stages: Some(stages.to_vec()),
+        commit_interval_ms: Some(50),
+        kafka_properties: vec![
+            "consumer.session.timeout.ms=6000".into(),
+            "consumer.heartbeat.interval.ms=500".into(),
+        ],
+        ..RunArgs::default()
+    }
+    .resolve()
+    .expect("bench config");
+
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(run_worker(cfg, async {
+                let _ = stopped.await;
+            }))
+    });
+
+    // Long-lived clients so polling costs little and adds no noise.
+    let watcher: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &broker.bootstrap)
+        .set("group.id", &group)
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for &p in ends.keys() {
+        tpl.add_partition(input, p);
+    }
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let mut started = None;
+    let finished = loop {
+        assert!(
+            Instant::now() < deadline,
+            "bench run did not finish in 10 minutes"
+        );
+        if started.is_none() {
+            let out: i64 = (0..3)
+                .filter_map(|p| {
+                    watcher
+                        .fetch_watermarks(&output, p, Duration::from_secs(5))
+                        .ok()
+                })
+                .map(|(_, hi)| hi)
+                .sum();
+            if out > 0 {
+                started = Some(Instant::now());
+            }
+        } else if let Ok(c) = watcher.committed_offsets(tpl.clone(), Duration::from_secs(5)) {
+            let done = ends.iter().all(|(&p, &end)| {
+                matches!(c.find_partition(input, p).map(|e| e.offset()), Some(Offset::Offset(o)) if o >= end)
+            });
+            if done {
+                break Instant::now();
+            }
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let _ = stop.send(());
+    let summary = worker.join().unwrap().expect("worker ran cleanly");
+    assert_eq!(summary.consumed as i64, n, "every article consumed once");
+    n as f64 / (finished - started.unwrap()).as_secs_f64()
+}
+
+/// Articles per second through the pipeline alone, one thread, no Kafka.
+fn in_process_rate(messages: &[TestRecord], stages: &[StageKind]) -> f64 {
+    let enricher = Enricher::new(
+        Pipeline::from_kinds(stages, &StageSettings::default()),
+        Limits::default(),
+        DEFAULT_MAX_OUTPUT_BYTES,
+    );
+    let raw: Vec<RawMessage> = messages
+        .iter()
+        .enumerate()
+        .map(|(i, r)| RawMessage {
+            topic: Some("bench".into()),
+            partition: Some(0),
+            offset: Some(i as i64),
+            payload: Some(r.payload.clone()),
+            ..RawMessage::default()
+        })
+        .collect();
+    let t = Instant::now();
+    for m in &raw {
+        std::hint::black_box(enricher.enrich(m, Utc::now()));
+    }
+    raw.len() as f64 / t.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let bench_mode = std::env::args().any(|a| a == "--bench");
+    let Some(texts) = bbc_texts() else {
+        eprintln!("pipeline_throughput: BBC data not found (../shared/data/bbc-news); skipping");
+        return;
+    };
+    let (n, rounds) = if bench_mode {
+        (
+            env_usize("BENCH_ARTICLES", texts.len() * 2),
+            env_usize("BENCH_ROUNDS", 3),
+        )
+    } else {
+        (200, 1)
+    };
+    let messages: Vec<TestRecord> = (0..n)
+        .map(|i| {
+            let body = &texts[i % texts.len()];
+            let value =
+                serde_json::json!({"id": format!("bbc-{i}"), "source": "bbc", "body": body});
+            TestRecord::keyed(format!("bbc-{i}"), value.to_string())
+        })
+        .collect();
+    let bytes: usize = messages.iter().map(|m| m.payload.len()).sum();
+
+    let full = StageKind::DEFAULT;
+    let mut inproc_pass = Vec::new();
+    let mut inproc_full = Vec::new();
+    for _ in 0..rounds.max(3) {
+        inproc_pass.push(in_process_rate(&messages, &[]));
+        inproc_full.push(in_process_rate(&messages, full));
+    }
+    println!(
+        "in-process (1 thread, no Kafka), {n} articles: decode+encode {:.0}/s, full pipeline {:.0}/s",
+        median(&mut inproc_pass),
+        median(&mut inproc_full)
+    );
+
+    let Some(broker) = Tansu::start() else {
+        eprintln!("pipeline_throughput: tansu not installed (scripts/fetch-tansu); skipping the Kafka part");
+        return;
+    };
+    let input = support::unique_name("bench-in");
+    broker.create_topic(&input, 3);
+    support::produce(&broker.bootstrap, &input, &messages);
+    let ends = support::end_offsets(&broker.bootstrap, &input);
+    assert_eq!(ends.values().sum::<i64>(), n as i64);
+
+    let mut pass = Vec::new();
+    let mut pipe = Vec::new();
+    for round in 0..rounds {
+        pass.push(kafka_rate(
+            &broker,
+            &input,
+            &ends,
+            &[],
+            &format!("pass{round}"),
+        ));
+        pipe.push(kafka_rate(
+            &broker,
+            &input,
+            &ends,
+            full,
+            &format!("full{round}"),
+        ));
+        println!(
+            "round {round}: passthrough {:.0} articles/s, pipeline {:.0} articles/s",
+            pass[round], pipe[round]
+        );
+    }
+    let (p, q) = (median(&mut pass), median(&mut pipe));
+    println!(
+        "tansu, {n} articles ({:.1} MB), {rounds} rounds, medians: passthrough {p:.0} articles/s, pipeline {q:.0} articles/s, pipeline/passthrough = {:.2}",
+        bytes as f64 / 1e6,
+        q / p
+    );
+}
