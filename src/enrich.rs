@@ -9,9 +9,7 @@ use chrono::{DateTime, Utc};
 
 use crate::article::{decode, Limits};
 use crate::dead_letter::DeadLetter;
-use crate::record::{
-    Dedup, DedupStatus, EnrichedRecord, Provenance, SCHEMA_VERSION, WORKER_VERSION,
-};
+use crate::record::{DedupStatus, EnrichedRecord, Provenance, SCHEMA_VERSION};
 use crate::stage::Pipeline;
 
 /// A message header: name and optional value, as Kafka allows null header values.
@@ -111,14 +109,9 @@ impl Enricher {
                 })
             }
         };
-        let mut record = EnrichedRecord {
-            schema_version: SCHEMA_VERSION,
-            id: article.id.clone(),
+        let mut record = EnrichedRecord::new(
             article,
-            dedup: Dedup::default(),
-            entities: Vec::new(),
-            stances: Vec::new(),
-            provenance: Provenance {
+            Provenance {
                 topic: msg.topic.clone(),
                 partition: msg.partition,
                 offset: msg.offset,
@@ -127,11 +120,9 @@ impl Enricher {
                     .and_then(DateTime::<Utc>::from_timestamp_millis),
                 file: msg.file.clone(),
                 line: msg.line,
-                worker_version: WORKER_VERSION.to_owned(),
-                processed_at: now,
-                stages: self.pipeline.stage_names(),
+                ..Provenance::new(now, self.pipeline.stage_names())
             },
-        };
+        );
         if let Err(e) = self.pipeline.run(&mut record) {
             return Outcome::DeadLetter(DeadLetter {
                 reason: e.error.reason(),

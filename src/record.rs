@@ -33,6 +33,21 @@ pub struct EnrichedRecord {
     pub provenance: Provenance,
 }
 
+impl EnrichedRecord {
+    /// The record of a freshly decoded article, before any stage has run.
+    pub fn new(article: Article, provenance: Provenance) -> Self {
+        EnrichedRecord {
+            schema_version: SCHEMA_VERSION,
+            id: article.id.clone(),
+            article,
+            dedup: Dedup::default(),
+            entities: Vec::new(),
+            stances: Vec::new(),
+            provenance,
+        }
+    }
+}
+
 /// Deduplication verdict for one article.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dedup {
@@ -100,4 +115,21 @@ pub struct Provenance {
     pub processed_at: DateTime<Utc>,
     /// Stages that ran, in order.
     pub stages: Vec<String>,
+}
+
+impl Provenance {
+    /// Provenance stamped by this worker version, with no source coordinates yet.
+    pub fn new(processed_at: DateTime<Utc>, stages: Vec<String>) -> Self {
+        Provenance {
+            topic: None,
+            partition: None,
+            offset: None,
+            message_timestamp: None,
+            file: None,
+            line: None,
+            worker_version: WORKER_VERSION.to_owned(),
+            processed_at,
+            stages,
+        }
+    }
 }

@@ -9,9 +9,7 @@ use chrono::{TimeZone, Utc};
 use news_enricher::article::{decode, normalise_text, Limits};
 use news_enricher::dedup::{ExactDedup, ExactDedupConfig};
 use news_enricher::enrich::{Enricher, Outcome, RawMessage};
-use news_enricher::record::{
-    Dedup, DedupStatus, EnrichedRecord, MatchedOn, Provenance, SCHEMA_VERSION, WORKER_VERSION,
-};
+use news_enricher::record::{Dedup, DedupStatus, EnrichedRecord, MatchedOn, Provenance};
 use news_enricher::stage::{Pipeline, Stage, StageKind, StageSettings};
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -36,25 +34,18 @@ fn record(input: &Value, at: At) -> EnrichedRecord {
     let raw = input.to_string();
     let article = decode(Some(raw.as_bytes()), &Limits::default())
         .unwrap_or_else(|e| panic!("{input} should decode: {e:?}"));
-    EnrichedRecord {
-        schema_version: SCHEMA_VERSION,
-        id: article.id.clone(),
+    EnrichedRecord::new(
         article,
-        dedup: Dedup::default(),
-        entities: Vec::new(),
-        stances: Vec::new(),
-        provenance: Provenance {
+        Provenance {
             topic: Some(at.topic.to_owned()),
             partition: Some(at.partition),
             offset: Some(at.offset),
-            message_timestamp: None,
-            file: None,
-            line: None,
-            worker_version: WORKER_VERSION.to_owned(),
-            processed_at: Utc.with_ymd_and_hms(2024, 4, 12, 0, 0, 0).unwrap(),
-            stages: vec!["dedup".to_owned()],
+            ..Provenance::new(
+                Utc.with_ymd_and_hms(2024, 4, 12, 0, 0, 0).unwrap(),
+                vec!["dedup".to_owned()],
+            )
         },
-    }
+    )
 }
 
 /// Runs `input` through `stage` (as a `dyn Stage`) and returns the verdict and the record id.

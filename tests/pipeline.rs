@@ -8,7 +8,7 @@ use news_enricher::enrich::{
     headers as out_headers, Enricher, Header, Outcome, Output, RawMessage,
 };
 use news_enricher::record::{
-    Dedup, DedupStatus, EnrichedRecord, Provenance, SCHEMA_VERSION, WORKER_VERSION,
+    DedupStatus, EnrichedRecord, Provenance, SCHEMA_VERSION, WORKER_VERSION,
 };
 use news_enricher::stage::{Pipeline, PipelineError, Stage, StageError, StageKind, StageSettings};
 use serde_json::{json, Value};
@@ -97,25 +97,15 @@ fn now() -> DateTime<Utc> {
 fn record(body: &str) -> EnrichedRecord {
     let raw = json!({"id": "r1", "url": "https://example.com/r1", "body": body}).to_string();
     let article = decode(Some(raw.as_bytes()), &Limits::default()).unwrap();
-    EnrichedRecord {
-        schema_version: SCHEMA_VERSION,
-        id: article.id.clone(),
+    EnrichedRecord::new(
         article,
-        dedup: Dedup::default(),
-        entities: Vec::new(),
-        stances: Vec::new(),
-        provenance: Provenance {
+        Provenance {
             topic: Some("articles".into()),
             partition: Some(3),
             offset: Some(42),
-            message_timestamp: None,
-            file: None,
-            line: None,
-            worker_version: WORKER_VERSION.to_owned(),
-            processed_at: now(),
-            stages: Vec::new(),
+            ..Provenance::new(now(), Vec::new())
         },
-    }
+    )
 }
 
 fn marks(record: &EnrichedRecord) -> Vec<&str> {
