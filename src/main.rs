@@ -58,7 +58,7 @@ struct EnrichArgs {
     #[arg(long, env = "NEWS_ENRICHER_DEDUP_WINDOW", default_value_t = 200_000)]
     dedup_window: usize,
     /// Never show a progress bar.
-    #[arg(long)]
+    #[arg(long, env = "NEWS_ENRICHER_NO_PROGRESS")]
     no_progress: bool,
 }
 
