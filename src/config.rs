@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::article::Limits;
+use crate::dedup::index::IndexConfig;
 use crate::stage::StageKind;
 
 /// Output compression codecs librdkafka builds with here.
@@ -37,6 +38,17 @@ impl Compression {
             Compression::Lz4 => "lz4",
         }
     }
+}
+
+/// What the worker does with duplicates.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum DedupPolicy {
+    /// Publish every article with its verdict.
+    #[default]
+    Flag,
+    /// Do not publish exact or near duplicates; their offsets are still committed.
+    Drop,
 }
 
 /// `run` settings as given on the command line or in the environment. Every field is optional
@@ -96,9 +108,23 @@ pub struct RunArgs {
     /// Largest enriched record published, bytes; larger ones are dead-lettered.
     #[arg(long, env = "NEWS_ENRICHER_MAX_OUTPUT_BYTES")]
     pub max_output_bytes: Option<usize>,
-    /// Dedup keys remembered by the exact-duplicate window.
-    #[arg(long, env = "NEWS_ENRICHER_DEDUP_WINDOW")]
-    pub dedup_window: Option<usize>,
+    /// Hours of event time the dedup window remembers.
+    #[arg(long, env = "NEWS_ENRICHER_DEDUP_HORIZON_HOURS")]
+    pub dedup_horizon_hours: Option<u64>,
+    /// Most articles the dedup window remembers.
+    #[arg(long, env = "NEWS_ENRICHER_DEDUP_MAX_ENTRIES")]
+    pub dedup_max_entries: Option<usize>,
+    /// Estimated Jaccard similarity (0–1] from which an article is a near-duplicate.
+    #[arg(long, env = "NEWS_ENRICHER_NEAR_DUPLICATE_THRESHOLD")]
+    pub near_duplicate_threshold: Option<f64>,
+    /// `flag` publishes every article with its verdict; `drop` does not publish duplicates
+    /// (their offsets are still committed).
+    #[arg(long, env = "NEWS_ENRICHER_DEDUP_POLICY")]
+    pub dedup_policy: Option<DedupPolicy>,
+    /// Compacted topic that persists the dedup window and shares it between replicas; unset
+    /// keeps the window in memory only.
+    #[arg(long, env = "NEWS_ENRICHER_DEDUP_INDEX_TOPIC")]
+    pub dedup_index_topic: Option<String>,
     /// Output compression.
     #[arg(long, env = "NEWS_ENRICHER_COMPRESSION")]
     pub compression: Option<Compression>,
@@ -124,7 +150,11 @@ struct FileConfig {
     max_message_bytes: Option<usize>,
     max_body_chars: Option<usize>,
     max_output_bytes: Option<usize>,
-    dedup_window: Option<usize>,
+    dedup_horizon_hours: Option<u64>,
+    dedup_max_entries: Option<usize>,
+    near_duplicate_threshold: Option<f64>,
+    dedup_policy: Option<DedupPolicy>,
+    dedup_index_topic: Option<String>,
     compression: Option<Compression>,
 }
 
@@ -163,8 +193,12 @@ pub struct WorkerConfig {
     pub limits: Limits,
     /// Output size guard.
     pub max_output_bytes: usize,
-    /// Exact-dedup window capacity.
-    pub dedup_window: usize,
+    /// Dedup window settings.
+    pub dedup: IndexConfig,
+    /// What happens to duplicates.
+    pub dedup_policy: DedupPolicy,
+    /// Index topic, if the window is persisted and shared.
+    pub dedup_index_topic: Option<String>,
     /// Output compression.
     pub compression: Compression,
 }
@@ -277,11 +311,28 @@ impl RunArgs {
             target.insert(key, v);
         }
 
-        let topics = [&input_topic, &output_topic, &dlq_topic];
-        if input_topic == output_topic || input_topic == dlq_topic || output_topic == dlq_topic {
+        let dedup_index_topic =
+            pick(&self.dedup_index_topic, file.dedup_index_topic).filter(|t| !t.trim().is_empty());
+        let mut topics = vec![&input_topic, &output_topic, &dlq_topic];
+        topics.extend(dedup_index_topic.as_ref());
+        let distinct: std::collections::BTreeSet<_> = topics.iter().collect();
+        if distinct.len() != topics.len() {
             return Err(ConfigError::Invalid(
                 "topics",
-                format!("input, output and dead-letter topics must differ, got {topics:?}"),
+                format!(
+                    "input, output, dead-letter and dedup index topics must differ, got {topics:?}"
+                ),
+            ));
+        }
+        let threshold = pick(
+            &self.near_duplicate_threshold,
+            file.near_duplicate_threshold,
+        )
+        .unwrap_or(IndexConfig::default().near_threshold);
+        if !(threshold > 0.0 && threshold <= 1.0) {
+            return Err(ConfigError::Invalid(
+                "near_duplicate_threshold",
+                format!("must be in (0, 1], got {threshold}"),
             ));
         }
         let positive = |name: &'static str, v: usize| {
@@ -344,7 +395,18 @@ impl RunArgs {
                 pick(&self.max_output_bytes, file.max_output_bytes)
                     .unwrap_or(DEFAULT_MAX_OUTPUT_BYTES),
             )?,
-            dedup_window: pick(&self.dedup_window, file.dedup_window).unwrap_or(200_000),
+            dedup: IndexConfig {
+                horizon_secs: 3600
+                    * positive_u64(
+                        "dedup_horizon_hours",
+                        pick(&self.dedup_horizon_hours, file.dedup_horizon_hours).unwrap_or(168),
+                    )? as i64,
+                max_entries: pick(&self.dedup_max_entries, file.dedup_max_entries)
+                    .unwrap_or(IndexConfig::default().max_entries),
+                near_threshold: threshold,
+            },
+            dedup_policy: pick(&self.dedup_policy, file.dedup_policy).unwrap_or_default(),
+            dedup_index_topic,
             compression: pick(&self.compression, file.compression).unwrap_or(Compression::Lz4),
         })
     }

@@ -38,8 +38,9 @@ pub enum DemoError {
     Incomplete(String),
 }
 
-/// The bundled demo messages: (label, value bytes). They all go to one partition so the dedup
-/// verdicts read in the order listed.
+/// The bundled demo messages: (label, value bytes). All are dated around the seed article's
+/// date, because the dedup window is kept by event time (7 days by default), and all go to one
+/// partition so the dedup verdicts read in the order listed.
 pub fn demo_messages() -> Vec<(&'static str, Vec<u8>)> {
     let seed_body = SEED_ARTICLE
         .trim_start()
@@ -59,13 +60,22 @@ pub fn demo_messages() -> Vec<(&'static str, Vec<u8>)> {
         "source": "BBC",
         "title": "Ad sales boost Time Warner profit",
         "body": "Quarterly profits at US media giant TimeWarner jumped 76% to $1.13bn for the three months to December, from $639m year-earlier.",
-        "published_at": "2005-01-10",
+        "published_at": "2024-04-11",
         "language": "en",
         "section": "business",
+    });
+    // A near-copy: another outlet's edit with a new headline and an extra closing sentence.
+    let edited = serde_json::json!({
+        "url": "https://example.org/world/blinken-calls",
+        "source": "another-outlet",
+        "title": "US urges restraint",
+        "published_at": "2024-04-12T15:00:00Z",
+        "body": format!("{} The State Department did not comment further on Friday.", seed_body.replacen("detrimental", "harmful", 1)),
     });
     let bbc_again = serde_json::json!({
         "url": "http://bbc.co.uk/news/business-4123/",
         "title": "Time Warner profit up (updated)",
+        "published_at": "2024-04-12T08:00:00+01:00",
         "body": "Quarterly profits at US media giant TimeWarner jumped 76% to $1.13bn for the three months to December. Corrected figure.",
     });
     vec![
@@ -76,6 +86,10 @@ pub fn demo_messages() -> Vec<(&'static str, Vec<u8>)> {
         (
             "seed article reformatted as JSON",
             reformatted.to_string().into_bytes(),
+        ),
+        (
+            "seed article edited by another outlet",
+            edited.to_string().into_bytes(),
         ),
         ("BBC article (JSON with URL)", bbc.to_string().into_bytes()),
         ("same URL, edited text", bbc_again.to_string().into_bytes()),
@@ -92,10 +106,16 @@ pub fn demo_messages() -> Vec<(&'static str, Vec<u8>)> {
 pub async fn run() -> Result<(usize, usize), DemoError> {
     let cluster = MockCluster::new(1)?;
     let brokers = cluster.bootstrap_servers();
-    let (input, output, dlq) = ("articles.raw", "articles.enriched", "articles.dlq");
+    let (input, output, dlq, index) = (
+        "articles.raw",
+        "articles.enriched",
+        "articles.dlq",
+        "articles.dedup-index",
+    );
     cluster.create_topic(input, 3, 1)?;
     cluster.create_topic(output, 3, 1)?;
     cluster.create_topic(dlq, 1, 1)?;
+    cluster.create_topic(index, 3, 1)?;
 
     let messages = demo_messages();
     let producer: BaseProducer = ClientConfig::new()
@@ -121,6 +141,7 @@ pub async fn run() -> Result<(usize, usize), DemoError> {
         output_topic: Some(output.into()),
         dlq_topic: Some(dlq.into()),
         group_id: Some(group.into()),
+        dedup_index_topic: Some(index.into()),
         ..RunArgs::default()
     }
     .resolve()?;

@@ -8,6 +8,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::article::{decode, Limits};
+use crate::config::DedupPolicy;
 use crate::dead_letter::DeadLetter;
 use crate::record::{DedupStatus, EnrichedRecord, Provenance, SCHEMA_VERSION};
 use crate::stage::Pipeline;
@@ -57,6 +58,11 @@ pub struct Output {
     pub headers: Vec<Header>,
     /// The dedup verdict, for metrics and logs.
     pub dedup_status: DedupStatus,
+    /// False when the dedup policy drops this duplicate: nothing goes to the output topic, the
+    /// offset is committed all the same.
+    pub publish: bool,
+    /// JSON of what the dedup stage remembered, for the index topic (key: the article id).
+    pub index_record: Option<Vec<u8>>,
 }
 
 /// What became of one message.
@@ -73,6 +79,7 @@ pub struct Enricher {
     pipeline: Pipeline,
     limits: Limits,
     max_output_bytes: usize,
+    policy: DedupPolicy,
 }
 
 impl Enricher {
@@ -83,7 +90,14 @@ impl Enricher {
             pipeline,
             limits,
             max_output_bytes,
+            policy: DedupPolicy::Flag,
         }
+    }
+
+    /// Sets what happens to duplicates (default: [`DedupPolicy::Flag`]).
+    pub fn with_policy(mut self, policy: DedupPolicy) -> Self {
+        self.policy = policy;
+        self
     }
 
     /// Largest record this enricher publishes (enriched or dead letter).
@@ -130,6 +144,27 @@ impl Enricher {
                 stage: e.stage,
             });
         }
+        let index_record = match record.index_entry.take().map(|e| serde_json::to_vec(&e)) {
+            None => None,
+            Some(Ok(v)) => Some(v),
+            Some(Err(e)) => {
+                return Outcome::DeadLetter(DeadLetter {
+                    reason: "encode_failed",
+                    detail: e.to_string(),
+                    stage: "encode",
+                })
+            }
+        };
+        if self.policy == DedupPolicy::Drop && record.dedup.status.is_duplicate() {
+            return Outcome::Enriched(Output {
+                key: record.id,
+                value: Vec::new(),
+                headers: Vec::new(),
+                dedup_status: record.dedup.status,
+                publish: false,
+                index_record,
+            });
+        }
         let value = match serde_json::to_vec(&record) {
             Ok(v) => v,
             Err(e) => {
@@ -165,6 +200,8 @@ impl Enricher {
             value,
             headers,
             dedup_status: record.dedup.status,
+            publish: true,
+            index_record,
         })
     }
 }

@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use news_enricher::article::Limits;
-use news_enricher::config::{RunArgs, DEFAULT_MAX_OUTPUT_BYTES};
-use news_enricher::dedup::ExactDedupConfig;
+use news_enricher::config::{DedupPolicy, RunArgs, DEFAULT_MAX_OUTPUT_BYTES};
+use news_enricher::dedup::index::IndexConfig;
+use news_enricher::dedup::SharedIndex;
 use news_enricher::enrich::Enricher;
 use news_enricher::stage::{Pipeline, StageKind, StageSettings};
 
@@ -54,9 +55,15 @@ struct EnrichArgs {
     /// Largest input message accepted, bytes.
     #[arg(long, env = "NEWS_ENRICHER_MAX_MESSAGE_BYTES")]
     max_message_bytes: Option<usize>,
-    /// Dedup keys remembered by the exact-duplicate window.
-    #[arg(long, env = "NEWS_ENRICHER_DEDUP_WINDOW", default_value_t = 200_000)]
-    dedup_window: usize,
+    /// Most articles the dedup window remembers.
+    #[arg(long, env = "NEWS_ENRICHER_DEDUP_MAX_ENTRIES")]
+    dedup_max_entries: Option<usize>,
+    /// Estimated Jaccard similarity (0–1] from which an article is a near-duplicate.
+    #[arg(long, env = "NEWS_ENRICHER_NEAR_DUPLICATE_THRESHOLD")]
+    near_duplicate_threshold: Option<f64>,
+    /// `flag` writes every article with its verdict; `drop` leaves duplicates out.
+    #[arg(long, env = "NEWS_ENRICHER_DEDUP_POLICY", default_value = "flag")]
+    dedup_policy: DedupPolicy,
     /// Never show a progress bar.
     #[arg(long, env = "NEWS_ENRICHER_NO_PROGRESS")]
     no_progress: bool,
@@ -146,15 +153,26 @@ fn enrich(args: EnrichArgs) -> anyhow::Result<ExitCode> {
         max_message_bytes: args.max_message_bytes.unwrap_or(defaults.max_message_bytes),
     };
     let stages = args.stages.unwrap_or_else(|| StageKind::DEFAULT.to_vec());
+    let defaults = IndexConfig::default();
+    let dedup = IndexConfig {
+        max_entries: args.dedup_max_entries.unwrap_or(defaults.max_entries),
+        near_threshold: args
+            .near_duplicate_threshold
+            .unwrap_or(defaults.near_threshold),
+        ..defaults
+    };
+    anyhow::ensure!(
+        dedup.near_threshold > 0.0 && dedup.near_threshold <= 1.0,
+        "--near-duplicate-threshold must be in (0, 1]"
+    );
     let pipeline = Pipeline::from_kinds(
         &stages,
         &StageSettings {
-            dedup: ExactDedupConfig {
-                window_capacity: args.dedup_window,
-            },
+            dedup_index: SharedIndex::new(dedup),
         },
     );
-    let enricher = Enricher::new(pipeline, limits, DEFAULT_MAX_OUTPUT_BYTES);
+    let enricher =
+        Enricher::new(pipeline, limits, DEFAULT_MAX_OUTPUT_BYTES).with_policy(args.dedup_policy);
     let files = if args.files.is_empty() {
         vec!["-".to_owned()]
     } else {
@@ -166,7 +184,7 @@ fn enrich(args: EnrichArgs) -> anyhow::Result<ExitCode> {
     let progress = !args.no_progress && std::io::stderr().is_terminal();
     let s = news_enricher::offline::run(&files, &enricher, &mut out, &mut err, progress)?;
     eprintln!(
-        "news-enricher enrich: {} enriched ({} exact duplicates), {} failed, {} unreadable inputs",
+        "news-enricher enrich: {} enriched ({} duplicates), {} failed, {} unreadable inputs",
         s.enriched, s.duplicates, s.failed, s.unreadable
     );
     Ok(if s.failed + s.unreadable == 0 {

@@ -11,14 +11,13 @@ use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::enrich::{Enricher, Outcome, RawMessage};
-use crate::record::DedupStatus;
 
 /// Totals of an offline run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OfflineSummary {
     /// Records written.
     pub enriched: u64,
-    /// Of those, exact duplicates.
+    /// Exact or near duplicates found (written or, with the drop policy, not).
     pub duplicates: u64,
     /// Messages that could not be enriched.
     pub failed: u64,
@@ -105,10 +104,12 @@ pub fn run(
     for msg in batches.iter().flatten() {
         match enricher.enrich(msg, Utc::now()) {
             Outcome::Enriched(o) => {
-                out.write_all(&o.value)?;
-                out.write_all(b"\n")?;
-                summary.enriched += 1;
-                if o.dedup_status == DedupStatus::ExactDuplicate {
+                if o.publish {
+                    out.write_all(&o.value)?;
+                    out.write_all(b"\n")?;
+                    summary.enriched += 1;
+                }
+                if o.dedup_status.is_duplicate() {
                     summary.duplicates += 1;
                 }
             }

@@ -7,9 +7,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::article::Article;
+use crate::dedup::index::IndexEntry;
+use crate::dedup::paragraphs::RepeatedParagraph;
 
 /// Version of the output record's schema, also sent as a message header.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The worker's own version, stamped into provenance.
 pub const WORKER_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -31,6 +33,10 @@ pub struct EnrichedRecord {
     pub stances: Vec<serde_json::Value>,
     /// Where the input came from and who processed it.
     pub provenance: Provenance,
+    /// What the dedup stage remembered about this article, for the shell to publish to the
+    /// index topic. Not part of the output record.
+    #[serde(skip)]
+    pub index_entry: Option<IndexEntry>,
 }
 
 impl EnrichedRecord {
@@ -44,6 +50,7 @@ impl EnrichedRecord {
             entities: Vec::new(),
             stances: Vec::new(),
             provenance,
+            index_entry: None,
         }
     }
 }
@@ -53,10 +60,18 @@ impl EnrichedRecord {
 pub struct Dedup {
     /// The verdict.
     pub status: DedupStatus,
-    /// Id of the earlier article this one duplicates.
+    /// Id of the remembered article this one copies (the most recent copy when there are
+    /// several).
     pub duplicate_of: Option<String>,
-    /// Which key matched (`text` or `url`), so the verdict explains itself.
+    /// Which key matched, so the verdict explains itself.
     pub matched_on: Option<MatchedOn>,
+    /// Estimated Jaccard similarity (5-word shingles) to `duplicate_of`; 1 for exact copies.
+    pub similarity: Option<f64>,
+    /// Id of the first article of the cluster; the article's own id when it is unique. Null when
+    /// deduplication did not run.
+    pub cluster_id: Option<String>,
+    /// Paragraphs that repeat an earlier paragraph of the same body.
+    pub repeated_paragraphs: Vec<RepeatedParagraph>,
 }
 
 impl Default for Dedup {
@@ -65,6 +80,9 @@ impl Default for Dedup {
             status: DedupStatus::NotChecked,
             duplicate_of: None,
             matched_on: None,
+            similarity: None,
+            cluster_id: None,
+            repeated_paragraphs: Vec::new(),
         }
     }
 }
@@ -77,8 +95,20 @@ pub enum DedupStatus {
     NotChecked,
     /// Not seen before within the window.
     Unique,
-    /// Same normalised text or canonical URL as an earlier article.
+    /// Same normalised text or canonical URL as a remembered article.
     ExactDuplicate,
+    /// Estimated Jaccard similarity at or above the threshold with a remembered article.
+    NearDuplicate,
+}
+
+impl DedupStatus {
+    /// Whether the article copies an earlier one.
+    pub fn is_duplicate(self) -> bool {
+        matches!(
+            self,
+            DedupStatus::ExactDuplicate | DedupStatus::NearDuplicate
+        )
+    }
 }
 
 /// Which dedup key matched.
@@ -89,6 +119,8 @@ pub enum MatchedOn {
     Text,
     /// Canonical URL.
     Url,
+    /// MinHash signature (near-duplicate).
+    Minhash,
 }
 
 /// Where a record came from. Kafka coordinates are null for offline (`enrich`) runs, which carry

@@ -7,7 +7,8 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::dedup::{ExactDedup, ExactDedupConfig};
+use crate::dedup::index::IndexConfig;
+use crate::dedup::{DedupStage, SharedIndex};
 use crate::record::EnrichedRecord;
 
 /// Why a stage gave up on an article. The article then goes to the dead-letter topic with
@@ -46,7 +47,7 @@ pub trait Stage: Send + Sync {
 )]
 #[serde(rename_all = "snake_case")]
 pub enum StageKind {
-    /// Exact deduplication (normalised text and canonical URL).
+    /// Deduplication: exact and near-duplicates, repeated paragraphs.
     Dedup,
 }
 
@@ -55,11 +56,19 @@ impl StageKind {
     pub const DEFAULT: &'static [StageKind] = &[StageKind::Dedup];
 }
 
-/// Settings for building stages.
-#[derive(Debug, Clone, Default)]
+/// What stages are built with.
+#[derive(Debug, Clone)]
 pub struct StageSettings {
-    /// Deduplication settings.
-    pub dedup: ExactDedupConfig,
+    /// The dedup window (shared with whoever restores and follows it).
+    pub dedup_index: SharedIndex,
+}
+
+impl Default for StageSettings {
+    fn default() -> Self {
+        StageSettings {
+            dedup_index: SharedIndex::new(IndexConfig::default()),
+        }
+    }
 }
 
 /// A failed stage run, naming the stage.
@@ -89,7 +98,7 @@ impl Pipeline {
             .iter()
             .map(|kind| -> Box<dyn Stage> {
                 match kind {
-                    StageKind::Dedup => Box::new(ExactDedup::new(settings.dedup.clone())),
+                    StageKind::Dedup => Box::new(DedupStage::new(settings.dedup_index.clone())),
                 }
             })
             .collect();

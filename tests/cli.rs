@@ -146,7 +146,7 @@ fn enrich_jsonl_reports_bad_lines_and_keeps_going() {
     );
     assert!(
         r.stderr
-            .contains("3 enriched (0 exact duplicates), 1 failed, 0 unreadable inputs"),
+            .contains("3 enriched (0 duplicates), 1 failed, 0 unreadable inputs"),
         "summary on stderr:\n{}",
         r.stderr
     );
@@ -211,7 +211,7 @@ fn enrich_marks_a_later_file_with_the_same_text_as_a_duplicate() {
     assert_eq!(records[1]["dedup"]["duplicate_of"], records[0]["id"]);
     assert_eq!(records[1]["dedup"]["matched_on"], json!("text"));
     assert!(
-        r.stderr.contains("2 enriched (1 exact duplicates)"),
+        r.stderr.contains("2 enriched (1 duplicates)"),
         "stderr:\n{}",
         r.stderr
     );

@@ -76,7 +76,10 @@ fn enricher(kinds: &[StageKind]) -> Enricher {
 }
 
 fn enrich_to_json(enricher: &Enricher, msg: &RawMessage) -> Value {
-    let now = Utc.with_ymd_and_hms(2025, 1, 2, 3, 4, 5).unwrap()
+    // The same day as the sample inputs' publication and message times: articles without either
+    // get this as their event time, and the dedup window spans 7 days of event time, so a later
+    // date would make the dated samples too old to remember.
+    let now = Utc.with_ymd_and_hms(2024, 4, 12, 13, 4, 5).unwrap()
         + chrono::Duration::nanoseconds(123_456_789);
     match enricher.enrich(msg, now) {
         Outcome::Enriched(out) => {
@@ -113,6 +116,14 @@ fn file_message(line: u64, payload: &str) -> RawMessage {
     }
 }
 
+/// A story long enough (70 words) for near-duplicate detection over 5-word shingles.
+const LONG_STORY: &str =
+    "The regional water authority announced on Monday that hosepipe restrictions \
+    will remain in force across the southern valleys until the end of September, after reservoir \
+    levels fell to their lowest point in twenty years. Engineers said leaks in the ageing network \
+    still waste nearly a fifth of the supply, and the authority promised to replace ninety miles \
+    of pipes before next summer while farmers asked for compensation for lost harvests.";
+
 /// Records from a varied set of inputs through the default pipeline, in order.
 fn sample_records() -> Vec<Value> {
     let enricher = enricher(StageKind::DEFAULT);
@@ -147,6 +158,13 @@ fn sample_records() -> Vec<Value> {
         ),
         // Both `body` and `text`: `text` is kept in `extra`.
         kafka_message(4, r#"{"body":"Body wins.","text":"kept as extra","id":-7}"#),
+        // A long story, then the same story with a sign-off appended: a near duplicate.
+        kafka_message(5, &json!({"id": "long", "body": LONG_STORY}).to_string()),
+        kafka_message(
+            6,
+            &json!({"id": "long-syndicated", "body": format!("{LONG_STORY}\n\nReporting by the regional desk.")})
+                .to_string(),
+        ),
     ];
     inputs
         .iter()
@@ -218,6 +236,14 @@ fn binary_output_for_the_seed_article_matches_the_schema() {
         "body: {body:.80}"
     );
     assert_eq!(record["dedup"]["status"], json!("unique"));
+    assert_eq!(record["dedup"]["cluster_id"], record["id"]);
+    // The embedded post the article quotes twice: the repeatedParagraph shape is exercised.
+    let repeated = record["dedup"]["repeated_paragraphs"].as_array().unwrap();
+    assert_eq!(repeated.len(), 1, "{repeated:?}");
+    assert_eq!(
+        repeated[0].as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["start", "end", "first_start", "first_end", "similarity"]
+    );
     assert_eq!(record["id"], record["article"]["id"]);
     assert_eq!(record["provenance"]["file"], json!(seed.to_str().unwrap()));
     assert_eq!(record["provenance"]["line"], json!(1));
@@ -271,8 +297,24 @@ fn library_records_for_varied_inputs_match_the_schema() {
         records[8]["article"]["extra"],
         json!({"text":"kept as extra"})
     );
-    for r in &records[..6] {
+    assert_eq!(records[6]["dedup"]["similarity"], json!(1.0));
+    assert_eq!(records[6]["dedup"]["cluster_id"], json!("aj-1"));
+    assert_eq!(records[7]["dedup"]["cluster_id"], records[3]["id"]);
+    assert_eq!(records[9]["dedup"]["status"], json!("unique"));
+    let near = &records[10]["dedup"];
+    assert_eq!(near["status"], json!("near_duplicate"), "{near}");
+    assert_eq!(near["duplicate_of"], json!("long"));
+    assert_eq!(near["cluster_id"], json!("long"));
+    assert_eq!(near["matched_on"], json!("minhash"));
+    let similarity = near["similarity"].as_f64().expect("a number");
+    assert!((0.8..1.0).contains(&similarity), "{similarity}");
+    for r in records[..6].iter().chain([&records[9]]) {
         assert_eq!(r["dedup"]["status"], json!("unique"), "{r}");
+        assert_eq!(r["dedup"]["cluster_id"], r["id"], "{r}");
+        assert_eq!(r["dedup"]["similarity"], Value::Null, "{r}");
+    }
+    for r in &records {
+        assert_eq!(r["dedup"]["repeated_paragraphs"], json!([]), "{r}");
     }
 
     // No stages at all: dedup is `not_checked`, still a valid record.
@@ -282,6 +324,7 @@ fn library_records_for_varied_inputs_match_the_schema() {
     );
     assert_valid(&v, &passthrough);
     assert_eq!(passthrough["dedup"]["status"], json!("not_checked"));
+    assert_eq!(passthrough["dedup"]["cluster_id"], Value::Null);
     assert_eq!(passthrough["provenance"]["stages"], json!([]));
 }
 
@@ -335,8 +378,8 @@ fn records_with_missing_or_unknown_fields_do_not_validate() {
     // Wrong values.
     let wrong = [
         (
-            mutate(base, |r| r["schema_version"] = json!(2)),
-            "schema_version 2",
+            mutate(base, |r| r["schema_version"] = json!(1)),
+            "schema_version 1 (before near-duplicates)",
         ),
         (mutate(base, |r| r["id"] = json!(42)), "numeric id"),
         (
@@ -370,8 +413,12 @@ fn records_with_missing_or_unknown_fields_do_not_validate() {
             "empty extra is never written",
         ),
         (
-            mutate(base, |r| r["dedup"]["status"] = json!("near_duplicate")),
+            mutate(base, |r| r["dedup"]["status"] = json!("duplicate")),
             "status",
+        ),
+        (
+            mutate(base, |r| r["dedup"]["status"] = json!("near_duplicate")),
+            "near duplicate without duplicate_of",
         ),
         (
             mutate(base, |r| r["dedup"]["status"] = json!("exact_duplicate")),
@@ -384,6 +431,36 @@ fn records_with_missing_or_unknown_fields_do_not_validate() {
         (
             mutate(base, |r| r["dedup"]["matched_on"] = json!("title")),
             "matched_on",
+        ),
+        (
+            mutate(base, |r| r["dedup"]["matched_on"] = json!("minhash")),
+            "unique with matched_on",
+        ),
+        (
+            mutate(base, |r| r["dedup"]["similarity"] = json!(0.5)),
+            "unique with similarity",
+        ),
+        (
+            mutate(base, |r| r["dedup"]["cluster_id"] = Value::Null),
+            "unique without cluster_id",
+        ),
+        (
+            mutate(base, |r| r["dedup"]["cluster_id"] = json!(" ")),
+            "blank cluster_id",
+        ),
+        (
+            mutate(base, |r| {
+                r["dedup"].as_object_mut().unwrap().remove("cluster_id");
+            }),
+            "cluster_id missing",
+        ),
+        (
+            mutate(base, |r| r["dedup"]["repeated_paragraphs"] = Value::Null),
+            "repeated_paragraphs null",
+        ),
+        (
+            mutate(base, |r| r["dedup"]["repeated_paragraphs"] = json!([{}])),
+            "empty repeated paragraph",
         ),
         (
             mutate(base, |r| r["entities"] = json!({})),
@@ -415,6 +492,138 @@ fn records_with_missing_or_unknown_fields_do_not_validate() {
     ];
     for (r, why) in &wrong {
         assert_invalid(&v, r, why);
+    }
+}
+
+#[test]
+fn duplicate_verdicts_are_checked_strictly() {
+    let v = validator(OUTPUT_SCHEMA);
+    let records = sample_records();
+    let (exact, near) = (&records[6], &records[10]);
+    assert_eq!(near["dedup"]["status"], json!("near_duplicate"));
+    assert_valid(&v, exact);
+    assert_valid(&v, near);
+    let paragraph =
+        json!({"start": 40, "end": 80, "first_start": 0, "first_end": 38, "similarity": 0.9});
+    assert_valid(
+        &v,
+        &mutate(near, |r| {
+            r["dedup"]["repeated_paragraphs"] = json!([paragraph])
+        }),
+    );
+    // An exact duplicate may also be found by URL; its similarity is 1 (written `1.0`).
+    assert_valid(
+        &v,
+        &mutate(exact, |r| r["dedup"]["matched_on"] = json!("url")),
+    );
+    assert_valid(&v, &mutate(exact, |r| r["dedup"]["similarity"] = json!(1)));
+
+    // Every dedup field of a near duplicate is required too.
+    for field in near["dedup"].as_object().unwrap().keys() {
+        let r = mutate(near, |r| {
+            r["dedup"].as_object_mut().unwrap().remove(field);
+        });
+        assert_invalid(&v, &r, &format!("near duplicate without `dedup.{field}`"));
+    }
+    let wrong = [
+        (
+            mutate(near, |r| r["dedup"]["duplicate_of"] = Value::Null),
+            "near without duplicate_of",
+        ),
+        (
+            mutate(near, |r| r["dedup"]["duplicate_of"] = json!("")),
+            "near with empty duplicate_of",
+        ),
+        (
+            mutate(near, |r| r["dedup"]["matched_on"] = json!("text")),
+            "near matched on text",
+        ),
+        (
+            mutate(near, |r| r["dedup"]["matched_on"] = Value::Null),
+            "near without matched_on",
+        ),
+        (
+            mutate(near, |r| r["dedup"]["similarity"] = Value::Null),
+            "near without similarity",
+        ),
+        (
+            mutate(near, |r| r["dedup"]["similarity"] = json!(1.01)),
+            "similarity above 1",
+        ),
+        (
+            mutate(near, |r| r["dedup"]["similarity"] = json!(-0.1)),
+            "negative similarity",
+        ),
+        (
+            mutate(near, |r| r["dedup"]["similarity"] = json!("0.9")),
+            "similarity as a string",
+        ),
+        (
+            mutate(near, |r| r["dedup"]["cluster_id"] = Value::Null),
+            "near without cluster_id",
+        ),
+        (
+            mutate(exact, |r| r["dedup"]["matched_on"] = json!("minhash")),
+            "exact matched on minhash",
+        ),
+        (
+            mutate(exact, |r| r["dedup"]["similarity"] = json!(0.95)),
+            "exact with similarity < 1",
+        ),
+        (
+            mutate(exact, |r| r["dedup"]["similarity"] = Value::Null),
+            "exact without similarity",
+        ),
+        (
+            mutate(exact, |r| r["dedup"]["cluster_id"] = Value::Null),
+            "exact without cluster_id",
+        ),
+        (
+            mutate(exact, |r| r["dedup"]["duplicate_of"] = Value::Null),
+            "exact without duplicate_of",
+        ),
+    ];
+    for (r, why) in &wrong {
+        assert_invalid(&v, r, why);
+    }
+    let bad_paragraphs = [
+        mutate(&paragraph, |p| p["start"] = json!(-1)),
+        mutate(&paragraph, |p| p["end"] = json!(1.5)),
+        mutate(&paragraph, |p| p["similarity"] = json!(2)),
+        mutate(&paragraph, |p| p["extra"] = json!(0)),
+        mutate(&paragraph, |p| {
+            p.as_object_mut().unwrap().remove("first_end");
+        }),
+        json!([1, 2]),
+    ];
+    for p in &bad_paragraphs {
+        let r = mutate(near, |r| r["dedup"]["repeated_paragraphs"] = json!([p]));
+        assert_invalid(&v, &r, &format!("repeated paragraph {p}"));
+    }
+
+    // Not checked: everything null, nothing repeated reported.
+    let passthrough = enrich_to_json(
+        &enricher(&[]),
+        &kafka_message(9, r#"{"body":"Passthrough."}"#),
+    );
+    assert_valid(&v, &passthrough);
+    for (r, why) in [
+        (
+            mutate(&passthrough, |r| r["dedup"]["cluster_id"] = json!("x")),
+            "not_checked with cluster_id",
+        ),
+        (
+            mutate(&passthrough, |r| r["dedup"]["similarity"] = json!(1)),
+            "not_checked with similarity",
+        ),
+        (
+            mutate(&passthrough, |r| {
+                r["dedup"]["repeated_paragraphs"] = json!([paragraph])
+            }),
+            "not_checked with repeated paragraphs",
+        ),
+    ] {
+        assert_invalid(&v, &r, why);
     }
 }
 

@@ -1,8 +1,8 @@
 //! State shared by the consumer loop, the processing threads and librdkafka's callbacks, and the
 //! callbacks themselves (rebalance, commit, delivery, client errors).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use rdkafka::client::ClientContext;
@@ -25,6 +25,10 @@ pub struct Counters {
     pub produced: AtomicU64,
     /// Dead-letter records acknowledged by the broker.
     pub dead_lettered: AtomicU64,
+    /// Dedup index records acknowledged by the broker.
+    pub indexed: AtomicU64,
+    /// Duplicates not published because of the `drop` policy.
+    pub dropped_duplicates: AtomicU64,
     /// Successful commits.
     pub commits: AtomicU64,
     /// Rebalance events handled.
@@ -43,6 +47,8 @@ pub struct Shared {
     pub drain_timeout: Duration,
     /// Counters.
     pub counters: Counters,
+    /// Ready to process articles: the dedup window is restored (readiness probes report it).
+    pub ready: AtomicBool,
 }
 
 impl Shared {
@@ -55,6 +61,7 @@ impl Shared {
             fatal_notify: Notify::new(),
             drain_timeout,
             counters: Counters::default(),
+            ready: AtomicBool::new(false),
         }
     }
 
@@ -106,7 +113,8 @@ impl Shared {
         }
     }
 
-    fn ack(&self, ticket: &Ticket) {
+    /// Marks an input offset as fully handled.
+    pub fn ack(&self, ticket: &Ticket) {
         self.tracker().ack(ticket);
         self.acked.notify_all();
     }
@@ -216,12 +224,41 @@ impl ConsumerContext for ConsumerCallbacks {
     }
 }
 
+/// An input offset waiting for the records produced for it (output or dead letter, plus the
+/// dedup index record) to be acknowledged.
+pub struct Pending {
+    /// The input offset.
+    pub ticket: Ticket,
+    remaining: AtomicUsize,
+}
+
+impl Pending {
+    /// Waits for `records` acknowledgements.
+    pub fn new(ticket: Ticket, records: usize) -> Arc<Pending> {
+        Arc::new(Pending {
+            ticket,
+            remaining: AtomicUsize::new(records),
+        })
+    }
+}
+
+/// Which topic a produced record went to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordKind {
+    /// The enriched record.
+    Output,
+    /// A dead letter.
+    DeadLetter,
+    /// A dedup index entry.
+    Index,
+}
+
 /// What a produced record was for; returned by the delivery callback.
 pub struct Delivery {
     /// The input offset it answers for.
-    pub ticket: Ticket,
-    /// Dead letter (true) or enriched record (false).
-    pub dead_letter: bool,
+    pub pending: Arc<Pending>,
+    /// Which record this is.
+    pub kind: RecordKind,
 }
 
 /// The producer's callbacks: acknowledgements feed the offset tracker directly, on librdkafka's
@@ -249,19 +286,21 @@ impl ProducerContext for ProducerCallbacks {
     fn delivery(&self, result: &DeliveryResult<'_>, delivery: Box<Delivery>) {
         match result {
             Ok(_) => {
-                let counter = if delivery.dead_letter {
-                    &self.shared.counters.dead_lettered
-                } else {
-                    &self.shared.counters.produced
+                let counter = match delivery.kind {
+                    RecordKind::Output => &self.shared.counters.produced,
+                    RecordKind::DeadLetter => &self.shared.counters.dead_lettered,
+                    RecordKind::Index => &self.shared.counters.indexed,
                 };
                 counter.fetch_add(1, Ordering::Relaxed);
-                self.shared.ack(&delivery.ticket);
+                if delivery.pending.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+                    self.shared.ack(&delivery.pending.ticket);
+                }
             }
-            // The idempotent producer has retried until `message.timeout.ms`; the output is
-            // lost. Stop: committing past it would lose the article.
+            // The idempotent producer has retried until `message.timeout.ms`; the record is
+            // lost. Stop: committing past it would lose the article (or its dedup memory).
             Err((e, _)) => self.shared.set_fatal(format!(
-                "delivery for {} offset {} failed: {e}",
-                delivery.ticket.partition, delivery.ticket.offset
+                "delivery of {:?} record for {} offset {} failed: {e}",
+                delivery.kind, delivery.pending.ticket.partition, delivery.pending.ticket.offset
             )),
         }
     }

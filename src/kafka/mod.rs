@@ -27,6 +27,7 @@
 pub mod clients;
 pub mod commit;
 pub mod context;
+pub mod dedup_index;
 pub mod worker;
 
 pub use worker::{run_worker, WorkerError, WorkerSummary};

@@ -1,7 +1,7 @@
 //! The worker loop: consume, hand to processing threads, produce, commit, shut down.
 
 use std::future::Future;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -17,9 +17,10 @@ use rdkafka::Message;
 
 use super::clients::{consumer_config, producer_config, redacted};
 use super::commit::commit_offsets;
-use super::context::{ConsumerCallbacks, Delivery, ProducerCallbacks, Shared};
+use super::context::{ConsumerCallbacks, Delivery, Pending, ProducerCallbacks, RecordKind, Shared};
+use super::dedup_index;
 use crate::config::WorkerConfig;
-use crate::dedup::ExactDedupConfig;
+use crate::dedup::SharedIndex;
 use crate::enrich::{Enricher, Header, Outcome, RawMessage};
 use crate::offsets::{Ticket, TopicPartition};
 use crate::stage::{Pipeline, StageSettings};
@@ -51,8 +52,17 @@ pub struct WorkerSummary {
     pub produced: u64,
     /// Dead-letter records acknowledged.
     pub dead_lettered: u64,
+    /// Duplicates not published (`drop` policy).
+    pub dropped_duplicates: u64,
     /// Whether the shutdown finished all in-flight work within its deadline.
     pub clean: bool,
+}
+
+/// Where a processing thread publishes.
+struct Topics {
+    output: String,
+    dlq: String,
+    index: Option<String>,
 }
 
 struct Job {
@@ -83,20 +93,30 @@ pub async fn run_worker(
         },
     )?;
     check_topics(&producer, &cfg).await?;
+
+    let dedup_index = SharedIndex::new(cfg.dedup.clone());
+    let stop_follower = Arc::new(AtomicBool::new(false));
+    let follower = match &cfg.dedup_index_topic {
+        Some(topic) => Some(restore_and_follow(&cfg, topic, &dedup_index, &stop_follower).await?),
+        None => None,
+    };
+    shared.ready.store(true, Ordering::Relaxed);
+    // Only now, with the window restored, may articles be consumed.
     consumer.subscribe(&[&cfg.input_topic])?;
 
-    let enricher = Arc::new(Enricher::new(
-        Pipeline::from_kinds(
-            &cfg.stages,
-            &StageSettings {
-                dedup: ExactDedupConfig {
-                    window_capacity: cfg.dedup_window,
+    let enricher = Arc::new(
+        Enricher::new(
+            Pipeline::from_kinds(
+                &cfg.stages,
+                &StageSettings {
+                    dedup_index: dedup_index.clone(),
                 },
-            },
-        ),
-        cfg.limits,
-        cfg.max_output_bytes,
-    ));
+            ),
+            cfg.limits,
+            cfg.max_output_bytes,
+        )
+        .with_policy(cfg.dedup_policy),
+    );
     let (senders, threads) = start_processing(&cfg, &enricher, &producer, &shared);
     tracing::info!(
         input = %cfg.input_topic, output = %cfg.output_topic, dlq = %cfg.dlq_topic,
@@ -125,10 +145,15 @@ pub async fn run_worker(
     for t in threads {
         let _ = t.join();
     }
+    stop_follower.store(true, Ordering::Relaxed);
+    if let Some(f) = follower {
+        let _ = f.join();
+    }
     let summary = WorkerSummary {
         consumed: shared.counters.consumed.load(Ordering::Relaxed),
         produced: shared.counters.produced.load(Ordering::Relaxed),
         dead_lettered: shared.counters.dead_lettered.load(Ordering::Relaxed),
+        dropped_duplicates: shared.counters.dropped_duplicates.load(Ordering::Relaxed),
         clean: matches!(result, Ok(true)),
     };
     drop(consumer);
@@ -136,15 +161,36 @@ pub async fn run_worker(
     result.map(|_| summary)
 }
 
+/// Restores the dedup window from the index topic (blocking, before any article is consumed),
+/// then follows the topic on a thread.
+async fn restore_and_follow(
+    cfg: &WorkerConfig,
+    topic: &str,
+    index: &SharedIndex,
+    stop: &Arc<AtomicBool>,
+) -> Result<JoinHandle<()>, WorkerError> {
+    let (cfg, topic, index, stop) = (cfg.clone(), topic.to_owned(), index.clone(), stop.clone());
+    tokio::task::spawn_blocking(move || {
+        let consumer = dedup_index::index_consumer(&cfg, &topic)?;
+        dedup_index::restore(&consumer, &index, Duration::from_secs(600))
+            .map_err(WorkerError::Startup)?;
+        dedup_index::follow(consumer, index, stop)
+            .map_err(|e| WorkerError::Startup(format!("cannot start the index follower: {e}")))
+    })
+    .await
+    .map_err(|e| WorkerError::Startup(e.to_string()))?
+}
+
 /// Fails fast when the brokers are unreachable or a topic does not exist, instead of consuming
 /// and then failing every delivery.
 async fn check_topics(producer: &Arc<Producer_>, cfg: &WorkerConfig) -> Result<(), WorkerError> {
     let producer = producer.clone();
-    let topics = [
+    let mut topics = vec![
         cfg.input_topic.clone(),
         cfg.output_topic.clone(),
         cfg.dlq_topic.clone(),
     ];
+    topics.extend(cfg.dedup_index_topic.clone());
     tokio::task::spawn_blocking(move || {
         for topic in &topics {
             let md = producer
@@ -279,19 +325,16 @@ fn start_processing(
         .map(|i| {
             let (tx, rx) = mpsc::channel::<Job>();
             let (enricher, producer, shared) = (enricher.clone(), producer.clone(), shared.clone());
-            let (output_topic, dlq_topic) = (cfg.output_topic.clone(), cfg.dlq_topic.clone());
+            let topics = Topics {
+                output: cfg.output_topic.clone(),
+                dlq: cfg.dlq_topic.clone(),
+                index: cfg.dedup_index_topic.clone(),
+            };
             let handle = std::thread::Builder::new()
                 .name(format!("enrich-{i}"))
                 .spawn(move || {
                     for job in rx {
-                        process(
-                            job,
-                            &enricher,
-                            &producer,
-                            &shared,
-                            &output_topic,
-                            &dlq_topic,
-                        );
+                        process(job, &enricher, &producer, &shared, &topics);
                     }
                 })
                 .expect("spawning a processing thread");
@@ -300,32 +343,53 @@ fn start_processing(
         .unzip()
 }
 
-fn process(
-    job: Job,
-    enricher: &Enricher,
-    producer: &Producer_,
-    shared: &Shared,
-    output_topic: &str,
-    dlq_topic: &str,
-) {
+fn process(job: Job, enricher: &Enricher, producer: &Producer_, shared: &Shared, topics: &Topics) {
     if shared.fatal().is_some() || !shared.tracker().is_current(&job.ticket) {
         return; // abandoned: never acknowledged, never committed, redone by the next owner
     }
     let msg = &job.msg;
     match enricher.enrich(msg, Utc::now()) {
         Outcome::Enriched(out) => {
-            tracing::debug!(id = %out.key, partition = ?msg.partition, offset = ?msg.offset, dedup = ?out.dedup_status, "enriched");
-            let record = BaseRecord::with_opaque_to(
-                output_topic,
-                Box::new(Delivery {
-                    ticket: job.ticket,
-                    dead_letter: false,
-                }),
-            )
-            .key(out.key.as_bytes())
-            .payload(&out.value)
-            .headers(to_kafka_headers(&out.headers));
-            send(producer, shared, record);
+            tracing::debug!(id = %out.key, partition = ?msg.partition, offset = ?msg.offset, dedup = ?out.dedup_status, published = out.publish, "enriched");
+            let index_record = out.index_record.as_ref().filter(|_| topics.index.is_some());
+            let records = usize::from(out.publish) + usize::from(index_record.is_some());
+            if !out.publish {
+                shared
+                    .counters
+                    .dropped_duplicates
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            if records == 0 {
+                // A dropped duplicate with nothing to remember: done once decided.
+                shared.ack(&job.ticket);
+                return;
+            }
+            let pending = Pending::new(job.ticket, records);
+            if let (Some(value), Some(topic)) = (index_record, &topics.index) {
+                let record = BaseRecord::with_opaque_to(
+                    topic.as_str(),
+                    Box::new(Delivery {
+                        pending: pending.clone(),
+                        kind: RecordKind::Index,
+                    }),
+                )
+                .key(out.key.as_bytes())
+                .payload(value.as_slice());
+                send(producer, shared, record);
+            }
+            if out.publish {
+                let record = BaseRecord::with_opaque_to(
+                    topics.output.as_str(),
+                    Box::new(Delivery {
+                        pending,
+                        kind: RecordKind::Output,
+                    }),
+                )
+                .key(out.key.as_bytes())
+                .payload(&out.value)
+                .headers(to_kafka_headers(&out.headers));
+                send(producer, shared, record);
+            }
         }
         Outcome::DeadLetter(dl) => {
             tracing::warn!(
@@ -334,10 +398,10 @@ fn process(
             );
             let dl_record = dl.record(msg, enricher.max_output_bytes());
             let mut record: BaseRecord<'_, [u8], [u8], Box<Delivery>> = BaseRecord::with_opaque_to(
-                dlq_topic,
+                topics.dlq.as_str(),
                 Box::new(Delivery {
-                    ticket: job.ticket,
-                    dead_letter: true,
+                    pending: Pending::new(job.ticket, 1),
+                    kind: RecordKind::DeadLetter,
                 }),
             )
             .headers(to_kafka_headers(&dl_record.headers));
@@ -370,9 +434,10 @@ fn send<K: rdkafka::message::ToBytes + ?Sized, P: rdkafka::message::ToBytes + ?S
                 std::thread::sleep(Duration::from_millis(5));
             }
             Err((e, back)) => {
+                let ticket = &back.delivery_opaque.pending.ticket;
                 shared.set_fatal(format!(
                     "cannot enqueue record for {} offset {}: {e}",
-                    back.delivery_opaque.ticket.partition, back.delivery_opaque.ticket.offset
+                    ticket.partition, ticket.offset
                 ));
                 return;
             }

@@ -17,6 +17,7 @@ pub struct Topics {
     pub input: String,
     pub output: String,
     pub dlq: String,
+    pub index: String,
     pub group: String,
 }
 
@@ -26,29 +27,55 @@ impl Topics {
             input: support::unique_name(&format!("{prefix}-in")),
             output: support::unique_name(&format!("{prefix}-out")),
             dlq: support::unique_name(&format!("{prefix}-dlq")),
+            index: support::unique_name(&format!("{prefix}-index")),
             group: support::unique_name(&format!("{prefix}-group")),
         }
     }
 }
 
-/// A generated batch: records to produce, the ids of valid articles, the keys of bad ones.
+/// A generated batch: records to produce, the ids of unique articles, the ids of exact
+/// duplicates among them, the keys of bad messages.
 pub struct Batch {
     pub records: Vec<TestRecord>,
     pub valid_ids: BTreeSet<String>,
+    pub duplicate_ids: BTreeSet<String>,
     pub malformed_keys: BTreeSet<String>,
 }
 
-/// `n` messages, every `bad_every`-th malformed (rotating through the kinds of bad input).
-/// Valid bodies are distinct so none is a duplicate of another.
-pub fn batch(start: usize, n: usize, bad_every: usize) -> Batch {
+impl Batch {
+    /// This batch followed by `other`.
+    pub fn then(mut self, other: Batch) -> Batch {
+        self.records.extend(other.records);
+        self.valid_ids.extend(other.valid_ids);
+        self.duplicate_ids.extend(other.duplicate_ids);
+        self.malformed_keys.extend(other.malformed_keys);
+        self
+    }
+}
+
+/// `n` messages, every `bad_every`-th malformed (rotating through the kinds of bad input) and
+/// every `dup_every`-th a re-cased copy of the previous unique article under a new id (0: none).
+/// Unique bodies are distinct from each other.
+pub fn batch(start: usize, n: usize, bad_every: usize, dup_every: usize) -> Batch {
     let mut b = Batch {
         records: Vec::new(),
         valid_ids: BTreeSet::new(),
+        duplicate_ids: BTreeSet::new(),
         malformed_keys: BTreeSet::new(),
     };
+    let mut last: Option<(String, String)> = None;
     for i in start..start + n {
         let key = format!("k-{i}");
-        if bad_every > 0 && i % bad_every == bad_every - 1 {
+        if let (true, Some((last_key, body))) =
+            (dup_every > 0 && i % dup_every == dup_every - 1, &last)
+        {
+            // Same key as the original: same partition, so the copy is processed after it.
+            let id = format!("copy-{i}");
+            let value = serde_json::json!({"id": id, "body": body.to_uppercase()});
+            b.records
+                .push(TestRecord::keyed(last_key, value.to_string()));
+            b.duplicate_ids.insert(id);
+        } else if bad_every > 0 && i % bad_every == bad_every - 1 {
             let payload: Vec<u8> = match (i / bad_every) % 3 {
                 0 => br#"{"title": "broken"#.to_vec(),
                 1 => br#"{"title": "no body here"}"#.to_vec(),
@@ -69,6 +96,7 @@ pub fn batch(start: usize, n: usize, bad_every: usize) -> Batch {
                 serde_json::json!({"id": id, "title": format!("Headline {i}"), "body": body});
             b.records.push(TestRecord::keyed(&key, value.to_string()));
             b.valid_ids.insert(id);
+            last = Some((key, body));
         }
     }
     b
@@ -174,7 +202,10 @@ pub fn output_ids(records: &[ConsumedRecord]) -> HashMap<String, usize> {
             "record key is the article id"
         );
         assert_eq!(r.header("content-type"), Some(&b"application/json"[..]));
-        assert_eq!(r.header("x-news-enricher-schema-version"), Some(&b"1"[..]));
+        assert_eq!(
+            r.header("x-news-enricher-schema-version"),
+            Some(news_enricher::record::SCHEMA_VERSION.to_string().as_bytes())
+        );
         *counts.entry(id).or_insert(0) += 1;
     }
     counts
@@ -212,4 +243,97 @@ pub fn check_dead_letters(records: &[ConsumedRecord], batch: &Batch, input_topic
         seen, batch.malformed_keys,
         "every malformed message is dead-lettered"
     );
+}
+
+/// A tansu broker with the input, output, dead-letter and dedup index topics created.
+pub fn broker_with(t: &Topics, partitions: i32) -> Option<support::Tansu> {
+    let broker = support::Tansu::start()?;
+    broker.create_topic(&t.input, partitions);
+    broker.create_topic(&t.output, 3);
+    broker.create_topic(&t.dlq, 1);
+    broker.create_topic(&t.index, 2);
+    Some(broker)
+}
+
+/// Sum of per-partition offsets.
+pub fn total(ends: &BTreeMap<i32, i64>) -> i64 {
+    ends.values().sum()
+}
+
+/// The worker binary as a child process, logging to a file.
+pub fn spawn_worker(
+    bootstrap: &str,
+    t: &Topics,
+    log: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    std::process::Command::new(env!("CARGO_BIN_EXE_news-enricher"))
+        .args(["--log-format", "json", "run", "--brokers", bootstrap])
+        .args([
+            "--input-topic",
+            &t.input,
+            "--output-topic",
+            &t.output,
+            "--dlq-topic",
+            &t.dlq,
+        ])
+        .args(["--group-id", &t.group, "--commit-interval-ms", "1000"])
+        .args(FAST_GROUP.iter().flat_map(|p| ["--kafka-property", p]))
+        .args(extra)
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("spawn worker")
+}
+
+/// Waits for a child to exit.
+pub fn wait_exit(
+    child: &mut std::process::Child,
+    timeout: Duration,
+) -> Option<std::process::ExitStatus> {
+    let deadline = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+/// The last 40 lines of a log file.
+pub fn log_tail(path: &std::path::Path) -> String {
+    let s = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
+}
+
+/// Reads the output topic and asserts every unique article of `all` is there at least once.
+/// Returns the per-id counts.
+pub fn assert_none_lost(
+    bootstrap: &str,
+    t: &Topics,
+    all: &Batch,
+    what: &str,
+) -> HashMap<String, usize> {
+    let out = support::consume_all(
+        bootstrap,
+        &t.output,
+        all.valid_ids.len(),
+        Duration::from_secs(60),
+    );
+    let counts = output_ids(&out);
+    let ids: BTreeSet<_> = counts.keys().cloned().collect();
+    let missing: Vec<_> = all.valid_ids.difference(&ids).collect();
+    assert!(
+        missing.is_empty(),
+        "articles lost across {what}: {missing:?}"
+    );
+    counts
 }

@@ -1,0 +1,301 @@
+//! Memory per remembered article in the dedup window, measured as resident set size.
+//!
+//! `cargo bench --bench dedup_memory` measures 1 M and 10 M entries (10 M only when at least
+//! 12 GB are available), each in a fresh child process (this binary re-executed with
+//! `--child N`), so one size's allocator state does not leak into the next. Under `cargo test`
+//! (no `--bench` argument) it measures 10,000 entries only.
+//!
+//! Each child builds a [`DedupIndex`] with room for N entries and a horizon that evicts nothing,
+//! then remembers N synthetic [`IndexEntry`]s shaped like the worker's: random MinHash
+//! signatures, 32-hex-digit ids, a text key and a URL key each, event times spread over 7 days,
+//! and about one in five a near-copy of an earlier entry (a `near_duplicate` verdict whose
+//! `duplicate_of` and `cluster_id` point at it). It reports (VmRSS after − VmRSS before) / N.
+
+use std::process::Command;
+use std::time::Instant;
+
+use news_enricher::dedup::index::{DedupIndex, IndexConfig, IndexEntry, Probe, Verdict};
+use news_enricher::dedup::minhash::{Signature, SIGNATURE_LEN};
+use news_enricher::record::{DedupStatus, MatchedOn};
+
+const TARGET_BYTES: f64 = 64.0;
+const NEED_FOR_10M_KB: u64 = 12 * 1024 * 1024;
+
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// xorshift64* seeded per entry, so any entry's signature can be regenerated from its number
+/// (near-copies need their head's signature without keeping every signature in memory).
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(splitmix(seed) | 1)
+    }
+    fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+/// 32 hex digits, unique per entry (the low half is a bijection of `n`).
+fn id_of(n: u64) -> String {
+    format!("{:016x}{:016x}", splitmix(n ^ 0xC0FF_EE00), splitmix(n))
+}
+
+/// Whether entry `n` is a near-copy, and of which earlier entry (always a head, so the cluster is
+/// that entry).
+fn head_of(n: u64) -> Option<u64> {
+    let h = splitmix(n ^ 0x1234_5678);
+    if n == 0 || h % 5 != 0 {
+        return None;
+    }
+    // An earlier entry that is itself a head: walk down until one is.
+    let mut j = (h >> 8) % n;
+    while j > 0 && splitmix(j ^ 0x1234_5678) % 5 == 0 {
+        j -= 1;
+    }
+    Some(j)
+}
+
+fn head_signature(n: u64) -> Signature {
+    let mut rng = Rng::new(n);
+    let mut sig = [0u16; SIGNATURE_LEN];
+    for chunk in sig.chunks_mut(4) {
+        let v = rng.next_u64();
+        for (k, s) in chunk.iter_mut().enumerate() {
+            *s = (v >> (16 * k)) as u16;
+        }
+    }
+    sig
+}
+
+fn entry(n: u64, total: u64, start_time: i64) -> IndexEntry {
+    let id = id_of(n);
+    let mut rng = Rng::new(n ^ 0xFEED);
+    let (signature, verdict) = match head_of(n) {
+        None => (
+            head_signature(n),
+            Verdict {
+                status: DedupStatus::Unique,
+                duplicate_of: None,
+                cluster_id: id.clone(),
+                matched_on: None,
+                similarity: None,
+            },
+        ),
+        Some(h) => {
+            let mut sig = head_signature(h);
+            for s in sig.iter_mut() {
+                if rng.next_u64() % 10 == 0 {
+                    *s = rng.next_u64() as u16;
+                }
+            }
+            let head = id_of(h);
+            (
+                sig,
+                Verdict {
+                    status: DedupStatus::NearDuplicate,
+                    duplicate_of: Some(head.clone()),
+                    cluster_id: head,
+                    matched_on: Some(MatchedOn::Minhash),
+                    similarity: Some(0.9),
+                },
+            )
+        }
+    };
+    // Spread over 7 days in arrival order, with up to an hour of jitter.
+    let spread = 7 * 86_400 * n as i64 / total.max(1) as i64;
+    IndexEntry {
+        id,
+        origin: splitmix(n ^ 0x0417),
+        event_time: start_time + spread + (rng.next_u64() % 3600) as i64,
+        text_key: rng.next_u64(),
+        url_key: Some(rng.next_u64()),
+        signature,
+        verdict,
+    }
+}
+
+fn proc_status_kb(field: &str) -> u64 {
+    read_kb("/proc/self/status", field)
+}
+
+fn read_kb(path: &str, field: &str) -> u64 {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn child(n: u64) {
+    let start_time = 1_700_000_000;
+    let mut index = DedupIndex::new(IndexConfig {
+        max_entries: n as usize,
+        horizon_secs: 10 * 365 * 86_400,
+        ..IndexConfig::default()
+    });
+    let before = proc_status_kb("VmRSS:");
+    let t0 = Instant::now();
+    let mut added = 0u64;
+    for k in 0..n {
+        added += u64::from(index.remember(&entry(k, n, start_time)));
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    let after = proc_status_kb("VmRSS:");
+    let peak = proc_status_kb("VmHWM:");
+    // Sanity: a near-copy is found, an unrelated probe is not.
+    let probe_of = |sig: &Signature| {
+        index
+            .check(&Probe {
+                id: "probe",
+                origin: 0,
+                event_time: start_time,
+                text_key: 0,
+                url_key: None,
+                signature: sig,
+            })
+            .status
+    };
+    let found = probe_of(&entry(n - 1, n, start_time).signature) != DedupStatus::Unique;
+    let fresh = probe_of(&head_signature(u64::MAX / 3)) == DedupStatus::Unique;
+    println!(
+        "RESULT n={n} added={added} len={} before_kb={before} after_kb={after} peak_kb={peak} secs={secs:.2} sane={}",
+        index.len(),
+        found && fresh
+    );
+    drop(index);
+}
+
+struct Measured {
+    n: u64,
+    added: u64,
+    before_kb: u64,
+    after_kb: u64,
+    peak_kb: u64,
+    secs: f64,
+    sane: bool,
+}
+
+fn parse_result(out: &str) -> Option<Measured> {
+    let line = out.lines().find(|l| l.starts_with("RESULT "))?;
+    let field = |name: &str| -> Option<&str> {
+        line.split_whitespace()
+            .find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
+    };
+    Some(Measured {
+        n: field("n")?.parse().ok()?,
+        added: field("added")?.parse().ok()?,
+        before_kb: field("before_kb")?.parse().ok()?,
+        after_kb: field("after_kb")?.parse().ok()?,
+        peak_kb: field("peak_kb")?.parse().ok()?,
+        secs: field("secs")?.parse().ok()?,
+        sane: field("sane")? == "true",
+    })
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(pos) = args.iter().position(|a| a == "--child") {
+        let n: u64 = args
+            .get(pos + 1)
+            .and_then(|v| v.parse().ok())
+            .expect("--child N");
+        child(n);
+        return;
+    }
+    let full = args.iter().any(|a| a == "--bench");
+    let started = Instant::now();
+    println!("== dedup window memory (RSS per remembered entry) ==");
+    println!(
+        "size_of: IndexEntry {} B (published form; the in-memory `Remembered` is private), Verdict {} B, Signature {} B, Option<u64> {} B, Arc<str> {} B",
+        std::mem::size_of::<IndexEntry>(),
+        std::mem::size_of::<Verdict>(),
+        std::mem::size_of::<Signature>(),
+        std::mem::size_of::<Option<u64>>(),
+        std::mem::size_of::<std::sync::Arc<str>>(),
+    );
+    let sizes: &[u64] = if full {
+        &[1_000_000, 10_000_000]
+    } else {
+        &[10_000]
+    };
+    let exe = std::env::current_exe().expect("current exe");
+    let mut rows = Vec::new();
+    for &n in sizes {
+        if n >= 10_000_000 {
+            let avail = read_kb("/proc/meminfo", "MemAvailable:");
+            if avail < NEED_FOR_10M_KB {
+                println!(
+                    "skipping {n} entries: {:.1} GB available, need 12 GB",
+                    avail as f64 / 1024.0 / 1024.0
+                );
+                continue;
+            }
+        }
+        let out = Command::new(&exe)
+            .arg("--child")
+            .arg(n.to_string())
+            .output()
+            .expect("run child");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        match parse_result(&stdout) {
+            Some(m) if out.status.success() => rows.push(m),
+            _ => println!(
+                "child for {n} entries failed ({}): {}{}",
+                out.status,
+                stdout,
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        }
+    }
+    println!(
+        "{:>12} {:>12} {:>12} {:>12} {:>12} {:>10} {:>9} {:>6}",
+        "entries",
+        "RSS before",
+        "RSS after",
+        "peak RSS",
+        "bytes/entry",
+        "vs 64 B",
+        "build s",
+        "sane"
+    );
+    for m in &rows {
+        let per = (m.after_kb.saturating_sub(m.before_kb) * 1024) as f64 / m.n as f64;
+        println!(
+            "{:>12} {:>9} MB {:>9} MB {:>9} MB {:>12.0} {:>9.1}x {:>9.1} {:>6}",
+            m.n,
+            m.before_kb / 1024,
+            m.after_kb / 1024,
+            m.peak_kb / 1024,
+            per,
+            per / TARGET_BYTES,
+            m.secs,
+            m.sane
+        );
+        if m.added != m.n {
+            println!(
+                "  warning: only {} of {} entries were remembered",
+                m.added, m.n
+            );
+        }
+    }
+    println!("target: {TARGET_BYTES} bytes per entry");
+    println!(
+        "dedup_memory: done in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}

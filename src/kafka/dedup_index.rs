@@ -1,0 +1,146 @@
+//! Persisting and sharing the dedup window through a compacted Kafka topic.
+//!
+//! Every article the dedup stage remembers is published to the index topic (key: article id,
+//! value: [`IndexEntry`] as JSON), next to its output record; the input offset is committed only
+//! when both are acknowledged. On start the worker reads the whole topic into its window
+//! **before** it consumes any article ([`restore`]), then keeps reading it ([`follow`]), so a
+//! restarted worker remembers what it saw and every replica learns what the others saw.
+//!
+//! # The race between replicas, and its bound
+//!
+//! Two replicas that receive near-copies at the same instant both look up a window that holds
+//! neither, and both publish their article as `unique`. Replica B learns A's article only when
+//! A's index record has been produced (`linger.ms`, 5 ms, plus the broker round trip) and
+//! fetched by B's follower (at most `fetch.wait.max.ms`, 100 ms here, when idle). Copies that
+//! arrive further apart than that — in practice a few hundred milliseconds — are always caught;
+//! closer ones may both be `unique`. The first copy to be processed after both index records
+//! arrived resolves the cluster (it points at one of them). Within one replica there is no race:
+//! look-up and insertion happen under one lock.
+//!
+//! Records older than the horizon are skipped on restore; configure the topic with
+//! `cleanup.policy=compact,delete` and `retention.ms` ≥ the horizon so it does not grow forever.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::{Message, Offset, TopicPartitionList};
+
+use crate::config::WorkerConfig;
+use crate::dedup::index::IndexEntry;
+use crate::dedup::SharedIndex;
+
+/// A consumer that reads every partition of the index topic from the beginning, outside any
+/// consumer group (each replica needs all of it).
+pub fn index_consumer(cfg: &WorkerConfig, topic: &str) -> Result<BaseConsumer, KafkaError> {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", &cfg.brokers)
+        // Required by librdkafka for a consumer, never used for commits or membership.
+        .set("group.id", format!("{}-index-reader", cfg.group_id))
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("enable.partition.eof", "true")
+        .set("fetch.wait.max.ms", "100")
+        .set("client.id", "news-enricher-index");
+    for (k, v) in cfg.kafka_common.iter().chain(&cfg.kafka_consumer) {
+        if !matches!(
+            k.as_str(),
+            "enable.partition.eof" | "group.id" | "fetch.wait.max.ms"
+        ) {
+            c.set(k, v);
+        }
+    }
+    let consumer: BaseConsumer = c.create()?;
+    let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(15))?;
+    let mut tpl = TopicPartitionList::new();
+    for t in md.topics().iter().filter(|t| t.name() == topic) {
+        for p in t.partitions() {
+            tpl.add_partition_offset(topic, p.id(), Offset::Beginning)?;
+        }
+    }
+    consumer.assign(&tpl)?;
+    Ok(consumer)
+}
+
+fn apply(index: &SharedIndex, payload: Option<&[u8]>) -> bool {
+    let Some(bytes) = payload else {
+        return false; // a tombstone: nothing to remember
+    };
+    match serde_json::from_slice::<IndexEntry>(bytes) {
+        Ok(entry) => index.lock().remember(&entry),
+        Err(e) => {
+            tracing::warn!(error = %e, "skipping unreadable dedup index record");
+            false
+        }
+    }
+}
+
+/// Reads the index topic up to its end (every partition reports end-of-partition) into
+/// `index`. Returns how many entries were remembered.
+pub fn restore(
+    consumer: &BaseConsumer,
+    index: &SharedIndex,
+    timeout: Duration,
+) -> Result<usize, String> {
+    let started = Instant::now();
+    let mut pending: std::collections::BTreeSet<i32> = consumer
+        .assignment()
+        .map_err(|e| e.to_string())?
+        .elements()
+        .iter()
+        .map(|e| e.partition())
+        .collect();
+    let (mut read, mut remembered) = (0usize, 0usize);
+    while !pending.is_empty() {
+        if started.elapsed() > timeout {
+            return Err(format!(
+                "dedup index not restored within {timeout:?}: partitions {pending:?} not at their end"
+            ));
+        }
+        match consumer.poll(Duration::from_millis(200)) {
+            None => {}
+            Some(Ok(m)) => {
+                read += 1;
+                remembered += usize::from(apply(index, m.payload()));
+            }
+            Some(Err(KafkaError::PartitionEOF(p))) => {
+                pending.remove(&p);
+            }
+            Some(Err(e)) => tracing::warn!(error = %e, "dedup index read error"),
+        }
+    }
+    tracing::info!(
+        read,
+        remembered,
+        window = index.lock().len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "dedup index restored"
+    );
+    Ok(remembered)
+}
+
+/// Keeps reading the index topic on a thread until `stop` is set, so this replica learns what
+/// the others remember.
+pub fn follow(
+    consumer: BaseConsumer,
+    index: SharedIndex,
+    stop: Arc<AtomicBool>,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("dedup-index".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                match consumer.poll(Duration::from_millis(200)) {
+                    None | Some(Err(KafkaError::PartitionEOF(_))) => {}
+                    Some(Ok(m)) => {
+                        apply(&index, m.payload());
+                    }
+                    Some(Err(e)) => tracing::warn!(error = %e, "dedup index read error"),
+                }
+            }
+        })
+}
