@@ -68,11 +68,11 @@ fn head_of(n: u64) -> Option<u64> {
 
 fn head_signature(n: u64) -> Signature {
     let mut rng = Rng::new(n);
-    let mut sig = [0u16; SIGNATURE_LEN];
+    let mut sig = [0u8; SIGNATURE_LEN];
     for chunk in sig.chunks_mut(4) {
         let v = rng.next_u64();
         for (k, s) in chunk.iter_mut().enumerate() {
-            *s = (v >> (16 * k)) as u16;
+            *s = (v >> (8 * k)) as u8;
         }
     }
     sig
@@ -96,7 +96,7 @@ fn entry(n: u64, total: u64, start_time: i64) -> IndexEntry {
             let mut sig = head_signature(h);
             for s in sig.iter_mut() {
                 if rng.next_u64() % 10 == 0 {
-                    *s = rng.next_u64() as u16;
+                    *s = rng.next_u64() as u8;
                 }
             }
             let head = id_of(h);

@@ -898,7 +898,7 @@ fn diagnose(best: &[Best], flags: &[bool], shingles: &[Vec<u64>]) {
     // False negatives: was the best earlier article reachable through a band, and did its
     // signature estimate reach the threshold?
     let sigs: Vec<Signature> = shingles.iter().map(|s| minhash::signature(s)).collect();
-    let bands: Vec<[u64; minhash::BANDS]> = sigs.iter().map(minhash::band_keys).collect();
+    let bands: Vec<[u32; minhash::BANDS]> = sigs.iter().map(minhash::band_keys).collect();
     // Unconditional estimator error on every (article, best earlier article) pair with J >= 0.6:
     // no selection by the threshold, so any bias here is the hash family's.
     let pairs: Vec<f64> = best
@@ -918,7 +918,7 @@ fn diagnose(best: &[Best], flags: &[bool], shingles: &[Vec<u64>]) {
             pairs.iter().map(|d| d.abs()).sum::<f64>() / n
         );
     }
-    let mut holders: HashMap<u64, Vec<usize>> = HashMap::new();
+    let mut holders: HashMap<u32, Vec<usize>> = HashMap::new();
     for (i, keys) in bands.iter().enumerate() {
         for &k in keys {
             holders.entry(k).or_default().push(i);
@@ -934,7 +934,7 @@ fn diagnose(best: &[Best], flags: &[bool], shingles: &[Vec<u64>]) {
             low_estimate += 1;
             continue;
         }
-        let shared: Vec<u64> = bands[i]
+        let shared: Vec<u32> = bands[i]
             .iter()
             .filter(|k| bands[b].contains(k))
             .copied()
@@ -979,11 +979,11 @@ fn splitmix(mut x: u64) -> u64 {
 }
 
 fn random_signature(rng: &mut Rng) -> Signature {
-    let mut sig = [0u16; SIGNATURE_LEN];
+    let mut sig = [0u8; SIGNATURE_LEN];
     for chunk in sig.chunks_mut(4) {
         let v = rng.next_u64();
         for (k, s) in chunk.iter_mut().enumerate() {
-            *s = (v >> (16 * k)) as u16;
+            *s = (v >> (8 * k)) as u8;
         }
     }
     sig
@@ -994,7 +994,7 @@ fn near_signature(base: &Signature, rng: &mut Rng) -> Signature {
     let mut sig = *base;
     for s in sig.iter_mut() {
         if rng.below(10) == 0 {
-            *s = rng.next_u64() as u16;
+            *s = rng.next_u64() as u8;
         }
     }
     sig

@@ -84,21 +84,21 @@ mod signature_hex {
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(sig: &Signature, s: S) -> Result<S::Ok, S::Error> {
-        let mut out = String::with_capacity(SIGNATURE_LEN * 4);
+        let mut out = String::with_capacity(SIGNATURE_LEN * 2);
         for v in sig {
-            out.push_str(&format!("{v:04x}"));
+            out.push_str(&format!("{v:02x}"));
         }
         s.serialize_str(&out)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Signature, D::Error> {
         let s = <&str>::deserialize(d)?;
-        if s.len() != SIGNATURE_LEN * 4 || !s.is_ascii() {
-            return Err(serde::de::Error::custom("signature must be 512 hex digits"));
+        if s.len() != SIGNATURE_LEN * 2 || !s.is_ascii() {
+            return Err(serde::de::Error::custom("signature must be 256 hex digits"));
         }
-        let mut sig = [0u16; SIGNATURE_LEN];
+        let mut sig = [0u8; SIGNATURE_LEN];
         for (i, v) in sig.iter_mut().enumerate() {
-            *v = u16::from_str_radix(&s[i * 4..i * 4 + 4], 16).map_err(serde::de::Error::custom)?;
+            *v = u8::from_str_radix(&s[i * 2..i * 2 + 2], 16).map_err(serde::de::Error::custom)?;
         }
         Ok(sig)
     }
@@ -164,7 +164,7 @@ pub struct DedupIndex {
     by_id: HashMap<Arc<str>, u32>,
     by_text: HashMap<u64, u32>,
     by_url: HashMap<u64, u32>,
-    by_band: HashMap<u64, u32>,
+    by_band: HashMap<u32, u32>,
     buckets: BTreeMap<i64, VecDeque<(u32, u32)>>,
     watermark: i64,
     len: usize,
@@ -349,26 +349,18 @@ impl DedupIndex {
         // A late-arriving copy with an older event time would be evicted first and take the
         // key with it, so only an entry at least as new takes a key over.
         let slots = &self.slots;
-        let take = |map: &mut HashMap<u64, u32>, key: u64| {
-            let newer = |held: &u32| {
-                slots[*held as usize]
-                    .1
-                    .as_ref()
-                    .is_none_or(|r| r.event_time <= e.event_time)
-            };
-            match map.get(&key) {
-                Some(held) if *held != slot && !newer(held) => {}
-                _ => {
-                    map.insert(key, slot);
-                }
-            }
+        let newer = |held: u32| {
+            slots[held as usize]
+                .1
+                .as_ref()
+                .is_none_or(|r| r.event_time <= e.event_time)
         };
-        take(&mut self.by_text, e.text_key);
+        take_key(&mut self.by_text, e.text_key, slot, newer);
         if let Some(u) = e.url_key {
-            take(&mut self.by_url, u);
+            take_key(&mut self.by_url, u, slot, newer);
         }
         for key in band_keys(&e.signature) {
-            take(&mut self.by_band, key);
+            take_key(&mut self.by_band, key, slot, newer);
         }
         self.buckets
             .entry(e.event_time.div_euclid(BUCKET_SECS))
@@ -422,21 +414,38 @@ impl DedupIndex {
         };
         self.free.push(slot);
         self.len -= 1;
-        let mine = |m: &mut HashMap<u64, u32>, k: u64| {
-            if m.get(&k) == Some(&slot) {
-                m.remove(&k);
-            }
-        };
-        mine(&mut self.by_text, r.text_key);
+        release_key(&mut self.by_text, r.text_key, slot);
         if let Some(u) = r.url_key {
-            mine(&mut self.by_url, u);
+            release_key(&mut self.by_url, u, slot);
         }
         for key in band_keys(&r.signature) {
-            mine(&mut self.by_band, key);
+            release_key(&mut self.by_band, key, slot);
         }
         if self.by_id.get(&r.id) == Some(&slot) {
             self.by_id.remove(&r.id);
         }
         true
+    }
+}
+
+/// Points `key` at `slot` unless another slot holding it is newer (see `remember`).
+fn take_key<K: std::hash::Hash + Eq>(
+    map: &mut HashMap<K, u32>,
+    key: K,
+    slot: u32,
+    newer: impl Fn(u32) -> bool,
+) {
+    match map.get(&key) {
+        Some(&held) if held != slot && !newer(held) => {}
+        _ => {
+            map.insert(key, slot);
+        }
+    }
+}
+
+/// Removes `key` if `slot` holds it.
+fn release_key<K: std::hash::Hash + Eq>(map: &mut HashMap<K, u32>, key: K, slot: u32) {
+    if map.get(&key) == Some(&slot) {
+        map.remove(&key);
     }
 }
