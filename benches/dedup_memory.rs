@@ -167,6 +167,7 @@ fn child(n: u64) {
                 text_key: 0,
                 url_key: None,
                 signature: sig,
+                shingles: None,
             })
             .status
     };

@@ -117,6 +117,10 @@ pub struct RunArgs {
     /// Estimated Jaccard similarity (0–1] from which an article is a near-duplicate.
     #[arg(long, env = "NEWS_ENRICHER_NEAR_DUPLICATE_THRESHOLD")]
     pub near_duplicate_threshold: Option<f64>,
+    /// Most recent articles whose shingle sets are kept to verify near-duplicates on exact
+    /// Jaccard (about 2 KB each); older ones are judged on their MinHash estimate.
+    #[arg(long, env = "NEWS_ENRICHER_DEDUP_EXACT_CACHE")]
+    pub dedup_exact_cache: Option<usize>,
     /// `flag` publishes every article with its verdict; `drop` does not publish duplicates
     /// (their offsets are still committed).
     #[arg(long, env = "NEWS_ENRICHER_DEDUP_POLICY")]
@@ -153,6 +157,7 @@ struct FileConfig {
     dedup_horizon_hours: Option<u64>,
     dedup_max_entries: Option<usize>,
     near_duplicate_threshold: Option<f64>,
+    dedup_exact_cache: Option<usize>,
     dedup_policy: Option<DedupPolicy>,
     dedup_index_topic: Option<String>,
     compression: Option<Compression>,
@@ -404,6 +409,8 @@ impl RunArgs {
                 max_entries: pick(&self.dedup_max_entries, file.dedup_max_entries)
                     .unwrap_or(IndexConfig::default().max_entries),
                 near_threshold: threshold,
+                exact_cache: pick(&self.dedup_exact_cache, file.dedup_exact_cache)
+                    .unwrap_or(IndexConfig::default().exact_cache),
             },
             dedup_policy: pick(&self.dedup_policy, file.dedup_policy).unwrap_or_default(),
             dedup_index_topic,

@@ -113,6 +113,7 @@ fn probe(e: &IndexEntry) -> Probe<'_> {
         text_key: e.text_key,
         url_key: e.url_key,
         signature: &e.signature,
+        shingles: None,
     }
 }
 
@@ -955,4 +956,49 @@ fn flag_policy_publishes_duplicates_with_their_verdict() {
         let record: Value = serde_json::from_slice(&out.value).unwrap();
         assert_eq!(record["dedup"]["cluster_id"], json!("f1"));
     }
+}
+
+#[test]
+fn recent_candidates_are_verified_on_exact_jaccard_older_ones_on_the_estimate() {
+    let round3 = |j: f64| (j * 1000.0).round() / 1000.0;
+    for (what, copy) in near_copies(STORY, DROPPABLE_SENTENCE) {
+        let exact = round3(jaccard(STORY, &copy));
+        // Within the cache: the similarity is the exact Jaccard of the compact shingle sets.
+        let mut feed = Feed::new(IndexConfig::default());
+        let (_, orig) = feed.add("orig", STORY, t0());
+        let (v, copy_entry) = feed.add("copy", &copy, t0() + 60);
+        assert_eq!(v.status, DedupStatus::NearDuplicate, "{what}");
+        assert_eq!(v.similarity, Some(exact), "{what}: exact verification");
+        // Without it: the signature's estimate.
+        let mut feed = Feed::new(IndexConfig {
+            exact_cache: 0,
+            ..IndexConfig::default()
+        });
+        feed.add("orig", STORY, t0());
+        let (v, _) = feed.add("copy", &copy, t0() + 60);
+        let estimate = round3(news_enricher::dedup::minhash::estimated_jaccard(
+            &orig.unwrap().signature,
+            &copy_entry.unwrap().signature,
+        ));
+        assert_eq!(v.similarity, Some(estimate), "{what}: estimate");
+    }
+}
+
+#[test]
+fn the_exact_cache_keeps_only_the_most_recent_articles() {
+    let mut feed = Feed::new(IndexConfig {
+        exact_cache: 1,
+        ..IndexConfig::default()
+    });
+    let (_, orig) = feed.add("orig", STORY, t0());
+    // A newer article pushes the original's shingle set out of a cache of one.
+    feed.add("other", UNRELATED, t0() + 30);
+    let (what, copy) = &near_copies(STORY, DROPPABLE_SENTENCE)[0];
+    let (v, copy_entry) = feed.add("copy", copy, t0() + 60);
+    let estimate = news_enricher::dedup::minhash::estimated_jaccard(
+        &orig.unwrap().signature,
+        &copy_entry.unwrap().signature,
+    );
+    assert_eq!(v.duplicate_of.as_deref(), Some("orig"), "{what}");
+    assert_eq!(v.similarity, Some((estimate * 1000.0).round() / 1000.0));
 }

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::minhash::{band_keys, estimated_jaccard, Signature, SIGNATURE_LEN};
+use super::minhash::{band_keys, estimated_jaccard, exact_jaccard, Signature, SIGNATURE_LEN};
 use crate::record::{DedupStatus, MatchedOn};
 
 /// Window settings.
@@ -31,6 +31,9 @@ pub struct IndexConfig {
     pub max_entries: usize,
     /// Estimated Jaccard at or above which an article is a near-duplicate.
     pub near_threshold: f64,
+    /// How many of the most recent articles keep their shingle sets, so near-duplicate
+    /// candidates among them are verified on exact Jaccard instead of the signature's estimate.
+    pub exact_cache: usize,
 }
 
 impl Default for IndexConfig {
@@ -39,6 +42,7 @@ impl Default for IndexConfig {
             horizon_secs: 7 * 24 * 3600,
             max_entries: 2_000_000,
             near_threshold: 0.8,
+            exact_cache: 50_000,
         }
     }
 }
@@ -119,6 +123,8 @@ pub struct Probe<'a> {
     pub url_key: Option<u64>,
     /// MinHash signature.
     pub signature: &'a Signature,
+    /// Compact shingle set ([`super::minhash::compact_shingles`]), for exact verification.
+    pub shingles: Option<&'a [u32]>,
 }
 
 /// In-memory form of an entry. Ids are shared `Arc<str>` so cluster members do not copy their
@@ -166,6 +172,9 @@ pub struct DedupIndex {
     by_url: HashMap<u64, u32>,
     by_band: HashMap<u32, u32>,
     buckets: BTreeMap<i64, VecDeque<(u32, u32)>>,
+    /// Shingle sets of the most recent articles, by slot (with its generation), oldest first.
+    exact: HashMap<u32, (u32, Box<[u32]>)>,
+    exact_order: VecDeque<(u32, u32)>,
     watermark: i64,
     len: usize,
 }
@@ -182,6 +191,8 @@ impl DedupIndex {
             by_url: HashMap::new(),
             by_band: HashMap::new(),
             buckets: BTreeMap::new(),
+            exact: HashMap::new(),
+            exact_order: VecDeque::new(),
             watermark: i64::MIN,
             len: 0,
         }
@@ -242,28 +253,31 @@ impl DedupIndex {
                 };
             }
         }
-        fn consider<'a>(
-            best: &mut Option<(f64, &'a Remembered)>,
-            sig: &Signature,
-            r: &'a Remembered,
-        ) {
-            let j = estimated_jaccard(sig, &r.signature);
-            // Ties go to the earlier article, so verdicts do not depend on band order.
-            if best.is_none_or(|(bj, br)| j > bj || (j == bj && r.event_time < br.event_time)) {
-                *best = Some((j, r));
-            }
-        }
-        let mut best: Option<(f64, &Remembered)> = None;
+        // Candidates: the newest holder of each shared band, and the copy it was matched to
+        // (which the newer holder would otherwise hide).
+        let mut candidates: Vec<u32> = Vec::with_capacity(8);
         for key in band_keys(probe.signature) {
-            let Some(r) = self.by_band.get(&key).and_then(|&s| self.get(s)) else {
+            let Some(&slot) = self.by_band.get(&key) else {
                 continue;
             };
-            consider(&mut best, probe.signature, r);
-            // A band key answers with its newest holder; the copy it was matched to may be the
-            // closer match and is otherwise hidden behind it.
-            let matched = r.duplicate_of.as_deref().and_then(|d| self.by_id.get(d));
-            if let Some(d) = matched.and_then(|&s| self.get(s)) {
-                consider(&mut best, probe.signature, d);
+            let Some(r) = self.get(slot) else { continue };
+            candidates.push(slot);
+            if let Some(&d) = r.duplicate_of.as_deref().and_then(|d| self.by_id.get(d)) {
+                candidates.push(d);
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut best: Option<(f64, &Remembered)> = None;
+        for slot in candidates {
+            let Some(r) = self.get(slot) else { continue };
+            let j = match (probe.shingles, self.exact_shingles(slot)) {
+                (Some(mine), Some(theirs)) => exact_jaccard(mine, theirs),
+                _ => estimated_jaccard(probe.signature, &r.signature),
+            };
+            // Ties go to the earlier article, so verdicts do not depend on candidate order.
+            if best.is_none_or(|(bj, br)| j > bj || (j == bj && r.event_time < br.event_time)) {
+                best = Some((j, r));
             }
         }
         match best {
@@ -282,6 +296,32 @@ impl DedupIndex {
                 similarity: None,
             },
         }
+    }
+
+    fn exact_shingles(&self, slot: u32) -> Option<&[u32]> {
+        let (generation, shingles) = self.exact.get(&slot)?;
+        (self.slots.get(slot as usize)?.0 == *generation).then_some(&**shingles)
+    }
+
+    /// Keeps the shingle set of a remembered article for exact verification, dropping the
+    /// oldest kept set beyond [`IndexConfig::exact_cache`].
+    pub fn keep_shingles(&mut self, id: &str, shingles: Box<[u32]>) {
+        let Some(&slot) = self.by_id.get(id) else {
+            return;
+        };
+        if self.config.exact_cache == 0 {
+            return;
+        }
+        let generation = self.slots[slot as usize].0;
+        while self.exact_order.len() >= self.config.exact_cache {
+            if let Some((s, g)) = self.exact_order.pop_front() {
+                if self.exact.get(&s).is_some_and(|(eg, _)| *eg == g) {
+                    self.exact.remove(&s);
+                }
+            }
+        }
+        self.exact.insert(slot, (generation, shingles));
+        self.exact_order.push_back((slot, generation));
     }
 
     /// Remembers an entry (from this worker, a restore, or another replica). Idempotent by id;
@@ -414,6 +454,9 @@ impl DedupIndex {
         };
         self.free.push(slot);
         self.len -= 1;
+        if self.exact.get(&slot).is_some_and(|(g, _)| *g == generation) {
+            self.exact.remove(&slot);
+        }
         release_key(&mut self.by_text, r.text_key, slot);
         if let Some(u) = r.url_key {
             release_key(&mut self.by_url, u, slot);

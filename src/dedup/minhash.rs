@@ -92,6 +92,16 @@ pub fn shingle_hashes(normalised: &str) -> Vec<u64> {
     hashes
 }
 
+/// The shingle set in its compact form (32-bit hashes, sorted, deduplicated), as kept for exact
+/// verification of recent articles. 32 bits suffice: two articles share a spurious shingle with
+/// probability ~n²/2³², a few in ten thousand for 500-shingle articles.
+pub fn compact_shingles(shingles: &[u64]) -> Box<[u32]> {
+    let mut v: Vec<u32> = shingles.iter().map(|&h| (h >> 32) as u32).collect();
+    v.sort_unstable();
+    v.dedup();
+    v.into_boxed_slice()
+}
+
 /// The MinHash signature of a set of shingle hashes.
 pub fn signature(shingles: &[u64]) -> Signature {
     let mut mins = [u64::MAX; SIGNATURE_LEN];
@@ -138,8 +148,8 @@ pub fn band_keys(sig: &Signature) -> [u32; BANDS] {
     keys
 }
 
-/// Exact Jaccard similarity of two sorted, deduplicated shingle sets (for evaluation and tests).
-pub fn exact_jaccard(a: &[u64], b: &[u64]) -> f64 {
+/// Exact Jaccard similarity of two sorted, deduplicated shingle sets.
+pub fn exact_jaccard<T: Ord>(a: &[T], b: &[T]) -> f64 {
     let (mut i, mut j, mut inter) = (0, 0, 0usize);
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {

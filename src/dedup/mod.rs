@@ -79,7 +79,9 @@ impl Stage for DedupStage {
     fn process(&self, record: &mut EnrichedRecord) -> Result<(), StageError> {
         // Everything expensive happens before taking the lock.
         let normalised = normalise_text(&record.article.body);
-        let signature = minhash::signature(&minhash::shingle_hashes(&normalised));
+        let shingles = minhash::shingle_hashes(&normalised);
+        let signature = minhash::signature(&shingles);
+        let compact = minhash::compact_shingles(&shingles);
         let text_key = xxh3_64(normalised.as_bytes());
         let url_key = record
             .article
@@ -116,6 +118,7 @@ impl Stage for DedupStage {
             text_key,
             url_key,
             signature: &signature,
+            shingles: Some(&compact),
         };
         let verdict = index.check(&probe);
         let entry = IndexEntry {
@@ -131,7 +134,11 @@ impl Stage for DedupStage {
         // before). An id already remembered from another position is not published: compaction
         // by id would replace the original's entry and change its redelivered verdict.
         let replay = index.origin_of(&record.id) == Some(origin);
-        let publish = index.remember(&entry) || replay;
+        let remembered = index.remember(&entry);
+        if remembered {
+            index.keep_shingles(&record.id, compact);
+        }
+        let publish = remembered || replay;
         drop(index);
 
         record.dedup = Dedup {
