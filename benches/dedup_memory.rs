@@ -11,6 +11,8 @@
 //! and about one in five a near-copy of an earlier entry (a `near_duplicate` verdict whose
 //! `duplicate_of` and `cluster_id` point at it). It reports (VmRSS after − VmRSS before) / N.
 
+mod common;
+use common::{splitmix, Rng};
 use std::process::Command;
 use std::time::Instant;
 
@@ -20,31 +22,6 @@ use news_enricher::record::{DedupStatus, MatchedOn};
 
 const TARGET_BYTES: f64 = 64.0;
 const NEED_FOR_10M_KB: u64 = 12 * 1024 * 1024;
-
-fn splitmix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
-
-/// xorshift64* seeded per entry, so any entry's signature can be regenerated from its number
-/// (near-copies need their head's signature without keeping every signature in memory).
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(splitmix(seed) | 1)
-    }
-    fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-}
 
 /// 32 hex digits, unique per entry (the low half is a bijection of `n`).
 fn id_of(n: u64) -> String {
@@ -67,7 +44,7 @@ fn head_of(n: u64) -> Option<u64> {
 }
 
 fn head_signature(n: u64) -> Signature {
-    let mut rng = Rng::new(n);
+    let mut rng = Rng::from_state(splitmix(n));
     let mut sig = [0u8; SIGNATURE_LEN];
     for chunk in sig.chunks_mut(4) {
         let v = rng.next_u64();
@@ -80,7 +57,7 @@ fn head_signature(n: u64) -> Signature {
 
 fn entry(n: u64, total: u64, start_time: i64) -> IndexEntry {
     let id = id_of(n);
-    let mut rng = Rng::new(n ^ 0xFEED);
+    let mut rng = Rng::from_state(splitmix(n ^ 0xFEED));
     let (signature, verdict) = match head_of(n) {
         None => (
             head_signature(n),

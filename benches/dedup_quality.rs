@@ -15,8 +15,9 @@
 //! (copies per source, default 3), `BENCH_PREFILL` (synthetic window entries before timing
 //! look-ups, default 1,000,000), `BENCH_SEED`.
 
+mod common;
+use common::{bbc_texts, env_usize, median, splitmix, Rng};
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
@@ -33,65 +34,6 @@ const THRESHOLD: f64 = 0.8;
 
 // ---------------------------------------------------------------------------------------------
 // Small utilities
-
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n.max(1) as u64) as usize
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn shuffle<T>(&mut self, v: &mut [T]) {
-        for i in (1..v.len()).rev() {
-            let j = self.below(i + 1);
-            v.swap(i, j);
-        }
-    }
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-fn bbc_texts() -> Option<Vec<String>> {
-    let dir = std::env::var_os("NEWS_ENRICHER_BBC_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/bbc-news")
-        });
-    let mut texts = Vec::new();
-    for split in ["train", "val", "test"] {
-        let mut reader = csv::Reader::from_path(dir.join(format!("{split}.csv"))).ok()?;
-        let headers = reader.headers().ok()?.clone();
-        let col = headers.iter().position(|h| h == "text")?;
-        for row in reader.records() {
-            texts.push(row.ok()?.get(col)?.to_owned());
-        }
-    }
-    Some(texts)
-}
 
 fn shingles_of(text: &str) -> Vec<u64> {
     minhash::shingle_hashes(&normalise_text(text))
@@ -993,13 +935,6 @@ fn describe(item: &Item) -> String {
 
 // ---------------------------------------------------------------------------------------------
 // c. Throughput
-
-fn splitmix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
 
 fn random_signature(rng: &mut Rng) -> Signature {
     let mut sig = [0u8; SIGNATURE_LEN];

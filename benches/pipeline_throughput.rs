@@ -11,11 +11,13 @@
 //! join is not counted) and stops when the group's committed offsets reach the end of the input.
 //! Modes alternate so machine noise hits both alike; medians are reported.
 
+mod common;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+use common::{bbc_texts, env_usize, median};
+
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -28,36 +30,6 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 use support::{Tansu, TestRecord};
-
-fn bbc_texts() -> Option<Vec<String>> {
-    let dir = std::env::var_os("NEWS_ENRICHER_BBC_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/bbc-news")
-        });
-    let mut texts = Vec::new();
-    for split in ["train", "val", "test"] {
-        let mut reader = csv::Reader::from_path(dir.join(format!("{split}.csv"))).ok()?;
-        let headers = reader.headers().ok()?.clone();
-        let col = headers.iter().position(|h| h == "text")?;
-        for row in reader.records() {
-            texts.push(row.ok()?.get(col)?.to_owned());
-        }
-    }
-    Some(texts)
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
 
 /// Articles per second through one worker, measured as described in the module docs.
 fn kafka_rate(

@@ -1,0 +1,91 @@
+//! Helpers shared by the bench binaries: the BBC corpus, knobs from the environment, medians and
+//! a small deterministic PRNG (no extra dependency).
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// The 2,225 BBC article texts (train, val, test in order), or `None` when the data is absent.
+/// `NEWS_ENRICHER_BBC_DIR` overrides `../shared/data/bbc-news`.
+pub fn bbc_texts() -> Option<Vec<String>> {
+    let dir = std::env::var_os("NEWS_ENRICHER_BBC_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/bbc-news")
+        });
+    let mut texts = Vec::new();
+    for split in ["train", "val", "test"] {
+        let mut reader = csv::Reader::from_path(dir.join(format!("{split}.csv"))).ok()?;
+        let headers = reader.headers().ok()?.clone();
+        let col = headers.iter().position(|h| h == "text")?;
+        for row in reader.records() {
+            texts.push(row.ok()?.get(col)?.to_owned());
+        }
+    }
+    Some(texts)
+}
+
+/// A numeric knob from the environment.
+pub fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Median (sorts in place).
+pub fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// SplitMix64 finaliser.
+pub fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// xorshift64*: deterministic, no dependency.
+pub struct Rng(u64);
+
+impl Rng {
+    /// Seeded generator.
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    /// Generator from a raw (non-zero) state.
+    pub fn from_state(state: u64) -> Self {
+        Rng(state | 1)
+    }
+
+    /// Next value.
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform in `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+
+    /// Uniform in `[0, 1)`.
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Fisher–Yates shuffle.
+    pub fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            let j = self.below(i + 1);
+            v.swap(i, j);
+        }
+    }
+}
