@@ -127,6 +127,12 @@ fn a_restarted_worker_remembers_articles_seen_before_the_restart() {
     support::produce(&bootstrap, &t.input, &originals);
     run_until_committed(&bootstrap, &t, RunningWorker::start(config()));
 
+    // Something that is not an index entry on the index topic must be skipped, not fatal.
+    support::produce(
+        &bootstrap,
+        &t.index,
+        &[TestRecord::keyed("garbage", b"not an index entry".to_vec())],
+    );
     // A fresh worker: its window is empty until it restores it from the index topic.
     let copies: Vec<TestRecord> = texts
         .iter()
