@@ -131,7 +131,7 @@ fn a_restarted_worker_remembers_articles_seen_before_the_restart() {
     support::produce(
         &bootstrap,
         &t.index,
-        &[TestRecord::keyed("garbage", b"not an index entry".to_vec())],
+        &[TestRecord::keyed("garbage", b"not an index entry")],
     );
     // A fresh worker: its window is empty until it restores it from the index topic.
     let copies: Vec<TestRecord> = texts
