@@ -6,10 +6,12 @@
 //!
 //! * **Core** (no Kafka, no async, no globals): [`article`] decodes raw bytes into an
 //!   [`article::Article`]; [`stage`] defines the [`stage::Stage`] interface and the
-//!   [`stage::Pipeline`]; [`dedup`] is the exact-duplicate stage; [`record`] is the output
+//!   [`stage::Pipeline`]; [`dedup`] is the deduplication stage (exact and near copies,
+//!   repeated paragraphs) and its window; [`record`] is the output
 //!   document; [`enrich`] runs one message end to end and yields either an output record or a
 //!   [`dead_letter::DeadLetter`]; [`offsets`] decides which input offsets may be committed.
-//! * **Shell**: [`kafka`] (consumer, producer, rebalances, commits, shutdown), [`config`]
+//! * **Shell**: [`kafka`] (consumer, producer, rebalances, commits, shutdown, the dedup index
+//!   topic), [`config`]
 //!   (flags, environment, TOML), [`offline`] (the `enrich` command over files), [`demo`] (an
 //!   in-process broker running the real worker loop).
 //!
