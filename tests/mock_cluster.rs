@@ -175,3 +175,24 @@ fn a_failed_delivery_stops_the_worker_without_committing_past_it() {
         "nothing may be committed when no output was delivered: {committed:?}"
     );
 }
+
+#[test]
+fn a_missing_topic_fails_start_up_with_its_name() {
+    let t = Topics::new("mock-missing");
+    let cluster = MockCluster::new(1).expect("mock cluster");
+    cluster.create_topic(&t.input, 1, 1).unwrap();
+    cluster.create_topic(&t.dlq, 1, 1).unwrap();
+    // No output topic.
+    let worker = RunningWorker::start(worker_config(&cluster.bootstrap_servers(), &t, |a| {
+        a.kafka_properties
+            .push("allow.auto.create.topics=false".into());
+    }));
+    let stopped = support::wait_until(Duration::from_secs(60), Duration::from_millis(100), || {
+        worker.is_finished()
+    });
+    assert!(stopped, "start-up must fail on its own");
+    match worker.join() {
+        Err(WorkerError::Startup(msg)) => assert!(msg.contains(&t.output), "{msg}"),
+        other => panic!("expected a start-up error, got {other:?}"),
+    }
+}
