@@ -23,9 +23,12 @@
 //! 2010): unequal values agree by chance with probability 2⁻⁸, which [`estimated_jaccard`]
 //! corrects for; the residual error is far below the sampling error of ±0.035 at J = 0.8, and
 //! the signature costs 128 bytes instead of 512. Candidates come
-//! from [`BANDS`] = 16 bands of [`ROWS`] = 4 rows over the first 64 values: a pair at J = 0.8
-//! becomes a candidate with probability 1 − (1 − 0.8⁴)¹⁶ ≈ 0.9998, a pair at J = 0.3 with
-//! ≈ 0.12, unrelated articles practically never. Candidates are then verified on all 128 values.
+//! from [`BANDS`] = 12 bands of [`ROWS`] = 4 rows over the first 48 values: a pair at J = 0.8
+//! becomes a candidate with probability 1 − (1 − 0.8⁴)¹² ≈ 0.998, a pair at J = 0.3 with
+//! ≈ 0.09, unrelated articles practically never. Each band costs a hash-table entry per
+//! remembered article, the largest part of its memory after the signature, so there are no more
+//! bands than recall at 0.8 needs. Candidates are then verified on all 128 values (or exactly,
+//! see [`crate::dedup::index`]).
 
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -34,7 +37,7 @@ pub const SHINGLE_WORDS: usize = 5;
 /// Min-hashes per signature.
 pub const SIGNATURE_LEN: usize = 128;
 /// LSH bands.
-pub const BANDS: usize = 16;
+pub const BANDS: usize = 12;
 /// Rows (min-hashes) per band.
 pub const ROWS: usize = 4;
 
