@@ -13,6 +13,20 @@
 //!
 //! The same [`IndexEntry`] is what the worker publishes to the compacted index topic, so a
 //! restarted worker, or another replica, rebuilds exactly this state with [`DedupIndex::remember`].
+//!
+//! Candidates among the [`IndexConfig::exact_cache`] most recent articles are verified on the
+//! exact Jaccard of their compact shingle sets; older ones on the signature's estimate.
+//!
+//! # Memory
+//!
+//! `benches/dedup_memory.rs` measures ~620 B of RSS per remembered article at 1 M entries and
+//! ~530 B at 10 M (the exact cache adds a fixed ~1.6 KB per cached article). Roughly: the slot
+//! with its 128-byte signature ~240 B, the 12 band-key entries ~150 B, the id map and the id's
+//! allocation ~100 B, the exact-key maps ~50 B. The 64 B target is not met: the
+//! signature and the band entries alone exceed it, and a 64-bit SimHash that would fit cannot
+//! tell J = 0.8 from J = 0.6 (see [`super::minhash`]). Next steps that keep the verdicts: ids
+//! held inline as 16 bytes when they are hex hashes or UUIDs, one open-addressing table for all
+//! keys, and a smaller cold-tier signature behind the exact cache.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
