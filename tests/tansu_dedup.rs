@@ -99,6 +99,13 @@ fn verdicts(bootstrap: &str, t: &Topics, min: usize) -> HashMap<String, serde_js
         .collect()
 }
 
+/// The test worker configuration with the dedup window persisted in `t.index`.
+fn with_index(bootstrap: &str, t: &Topics) -> news_enricher::config::WorkerConfig {
+    worker_config(bootstrap, t, |a| {
+        a.dedup_index_topic = Some(t.index.clone())
+    })
+}
+
 fn run_until_committed(bootstrap: &str, t: &Topics, worker: RunningWorker) {
     let ends = support::end_offsets(bootstrap, &t.input);
     let reached = wait_for_commits(bootstrap, t, &ends, Duration::from_secs(120));
@@ -113,11 +120,7 @@ fn a_restarted_worker_remembers_articles_seen_before_the_restart() {
         return;
     };
     let bootstrap = broker.bootstrap.clone();
-    let config = || {
-        worker_config(&bootstrap, &t, |a| {
-            a.dedup_index_topic = Some(t.index.clone());
-        })
-    };
+    let config = || with_index(&bootstrap, &t);
     let texts: Vec<Vec<String>> = (0..5).map(long_text).collect();
     let originals: Vec<TestRecord> = texts
         .iter()
@@ -191,11 +194,7 @@ fn a_replica_flags_copies_of_articles_another_replica_consumed() {
         return;
     };
     let bootstrap = broker.bootstrap.clone();
-    let config = || {
-        worker_config(&bootstrap, &t, |a| {
-            a.dedup_index_topic = Some(t.index.clone());
-        })
-    };
+    let config = || with_index(&bootstrap, &t);
     let a = RunningWorker::start(config());
     let b = RunningWorker::start(config());
     // Wait until the group has settled with both replicas holding a partition.
