@@ -69,9 +69,7 @@ impl Run {
     }
 
     fn with(config: IndexConfig) -> Self {
-        let settings = StageSettings {
-            dedup_index: SharedIndex::new(config),
-        };
+        let settings = StageSettings::with_index(SharedIndex::new(config));
         let enricher = Enricher::new(
             Pipeline::from_kinds(&[StageKind::Dedup], &settings),
             Limits::default(),

@@ -7,12 +7,15 @@
 //! * **Core** (no Kafka, no async, no globals): [`article`] decodes raw bytes into an
 //!   [`article::Article`]; [`stage`] defines the [`stage::Stage`] interface and the
 //!   [`stage::Pipeline`]; [`dedup`] is the deduplication stage (exact and near copies,
-//!   repeated paragraphs) and its window; [`record`] is the output
+//!   repeated paragraphs) and its window; [`entities`] extracts people, organisations, places
+//!   and nationalities with a bundled perceptron tagger and resolves them into entities;
+//!   [`record`] is the output
 //!   document; [`enrich`] runs one message end to end and yields either an output record or a
 //!   [`dead_letter::DeadLetter`]; [`offsets`] decides which input offsets may be committed.
 //! * **Shell**: [`kafka`] (consumer, producer, rebalances, commits, shutdown, the dedup index
 //!   topic), [`config`]
-//!   (flags, environment, TOML), [`offline`] (the `enrich` command over files), [`demo`] (an
+//!   (flags, environment, TOML), [`offline`] (the `enrich` command over files), [`eval`] (the
+//!   `train` and `eval` commands over labelled data), [`demo`] (an
 //!   in-process broker running the real worker loop).
 //!
 //! # Guarantees
@@ -31,8 +34,11 @@ pub mod dead_letter;
 pub mod dedup;
 pub mod demo;
 pub mod enrich;
+pub mod entities;
+pub mod eval;
 pub mod kafka;
 pub mod offline;
 pub mod offsets;
+pub mod prehashed;
 pub mod record;
 pub mod stage;

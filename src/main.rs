@@ -40,6 +40,47 @@ enum Command {
     Enrich(EnrichArgs),
     /// Run the worker against an in-process broker with bundled articles and print the results.
     Demo,
+    /// Train a model from labelled data (the files it writes are compiled into the binary).
+    #[command(subcommand)]
+    Train(TrainCommand),
+    /// Measure a stage against labelled data with the worker's own code.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+}
+
+#[derive(Subcommand)]
+enum TrainCommand {
+    /// Train the entity tagger on a CoNLL file (token TAG per line).
+    Ner {
+        /// Training data, CoNLL format.
+        #[arg(long)]
+        conll: std::path::PathBuf,
+        /// Development data to score the trained model on.
+        #[arg(long)]
+        dev: Option<std::path::PathBuf>,
+        /// Where to write the model.
+        #[arg(long, default_value = "models/ner.bin")]
+        out: std::path::PathBuf,
+        /// Passes over the training data.
+        #[arg(long, default_value_t = 10)]
+        epochs: usize,
+        /// Weights smaller than this (in perceptron updates) are dropped from the file.
+        #[arg(long, default_value_t = 0.5)]
+        prune: f32,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvalCommand {
+    /// Entity-level precision, recall and F1 for PER, ORG, LOC on a CoNLL file.
+    Ner {
+        /// CoNLL file: token TAG per line, blank line between sentences, -DOCSTART- allowed.
+        #[arg(long)]
+        conll: std::path::PathBuf,
+        /// A model file instead of the bundled one.
+        #[arg(long)]
+        model: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -138,6 +179,27 @@ fn real_main(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Enrich(args) => enrich(args),
+        Command::Train(TrainCommand::Ner {
+            conll,
+            dev,
+            out,
+            epochs,
+            prune,
+        }) => {
+            news_enricher::eval::train_ner(
+                &conll,
+                dev.as_deref(),
+                &out,
+                epochs,
+                prune,
+                &mut std::io::stderr(),
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval(EvalCommand::Ner { conll, model }) => {
+            news_enricher::eval::eval_ner(&conll, model.as_deref(), &mut std::io::stdout())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Demo => {
             let (enriched, dead) = runtime()?.block_on(news_enricher::demo::run())?;
             eprintln!("news-enricher demo: {enriched} enriched, {dead} dead-lettered");
@@ -165,12 +227,8 @@ fn enrich(args: EnrichArgs) -> anyhow::Result<ExitCode> {
         dedup.near_threshold > 0.0 && dedup.near_threshold <= 1.0,
         "--near-duplicate-threshold must be in (0, 1]"
     );
-    let pipeline = Pipeline::from_kinds(
-        &stages,
-        &StageSettings {
-            dedup_index: SharedIndex::new(dedup),
-        },
-    );
+    let pipeline =
+        Pipeline::from_kinds(&stages, &StageSettings::with_index(SharedIndex::new(dedup)));
     let enricher =
         Enricher::new(pipeline, limits, DEFAULT_MAX_OUTPUT_BYTES).with_policy(args.dedup_policy);
     let files = if args.files.is_empty() {

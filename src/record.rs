@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 use crate::article::Article;
 use crate::dedup::index::IndexEntry;
 use crate::dedup::paragraphs::RepeatedParagraph;
+use crate::entities::Entity;
 
 /// Version of the output record's schema, also sent as a message header.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The worker's own version, stamped into provenance.
 pub const WORKER_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -27,8 +28,9 @@ pub struct EnrichedRecord {
     pub article: Article,
     /// Deduplication verdict.
     pub dedup: Dedup,
-    /// Named entities (people, organisations, places).
-    pub entities: Vec<serde_json::Value>,
+    /// Named entities (people, organisations, places, nationalities), in order of first
+    /// mention.
+    pub entities: Vec<Entity>,
     /// Stance tags (who says what about whom).
     pub stances: Vec<serde_json::Value>,
     /// Where the input came from and who processed it.

@@ -9,6 +9,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::dedup::index::IndexConfig;
 use crate::dedup::{DedupStage, SharedIndex};
+use crate::entities::{EntityStage, Tagger};
 use crate::record::EnrichedRecord;
 
 /// Why a stage gave up on an article. The article then goes to the dead-letter topic with
@@ -49,11 +50,13 @@ pub trait Stage: Send + Sync {
 pub enum StageKind {
     /// Deduplication: exact and near-duplicates, repeated paragraphs.
     Dedup,
+    /// Entity extraction: people, organisations, places, nationalities.
+    Entities,
 }
 
 impl StageKind {
     /// Default pipeline.
-    pub const DEFAULT: &'static [StageKind] = &[StageKind::Dedup];
+    pub const DEFAULT: &'static [StageKind] = &[StageKind::Dedup, StageKind::Entities];
 }
 
 /// What stages are built with.
@@ -61,13 +64,26 @@ impl StageKind {
 pub struct StageSettings {
     /// The dedup window (shared with whoever restores and follows it).
     pub dedup_index: SharedIndex,
+    /// The entity tagger (model and gazetteers, shared by every stage built from these
+    /// settings).
+    pub tagger: Tagger,
+}
+
+impl StageSettings {
+    /// Settings with the bundled tagger and `dedup_index`.
+    pub fn with_index(dedup_index: SharedIndex) -> Self {
+        StageSettings {
+            dedup_index,
+            // The bundled model is compiled in and checked by the test suite; failing to read it
+            // is a build defect, not a runtime condition.
+            tagger: Tagger::bundled().expect("the bundled NER model is readable"),
+        }
+    }
 }
 
 impl Default for StageSettings {
     fn default() -> Self {
-        StageSettings {
-            dedup_index: SharedIndex::new(IndexConfig::default()),
-        }
+        StageSettings::with_index(SharedIndex::new(IndexConfig::default()))
     }
 }
 
@@ -99,6 +115,7 @@ impl Pipeline {
             .map(|kind| -> Box<dyn Stage> {
                 match kind {
                     StageKind::Dedup => Box::new(DedupStage::new(settings.dedup_index.clone())),
+                    StageKind::Entities => Box::new(EntityStage::new(settings.tagger.clone())),
                 }
             })
             .collect();

@@ -7,6 +7,7 @@ use news_enricher::dead_letter::{headers as dlq, DeadLetter};
 use news_enricher::enrich::{
     headers as out_headers, Enricher, Header, Outcome, Output, RawMessage,
 };
+use news_enricher::entities::{Entity, EntityType};
 use news_enricher::record::{
     DedupStatus, EnrichedRecord, Provenance, SCHEMA_VERSION, WORKER_VERSION,
 };
@@ -17,6 +18,20 @@ use serde_json::{json, Value};
 // Test stages
 // ---------------------------------------------------------------------------------------------
 
+/// An entity named after a test stage: the stages below leave these in `record.entities`, so
+/// the order stages ran in is visible.
+fn mark(name: &str) -> Entity {
+    Entity {
+        name: name.to_owned(),
+        kind: EntityType::Org,
+        mentions: Vec::new(),
+        count: 0,
+        role: None,
+        country_code: None,
+        country: None,
+    }
+}
+
 /// Appends its name to `record.entities`, so the order stages ran in is visible.
 struct Mark(&'static str);
 
@@ -25,7 +40,7 @@ impl Stage for Mark {
         self.0
     }
     fn process(&self, record: &mut EnrichedRecord) -> Result<(), StageError> {
-        record.entities.push(json!(self.0));
+        record.entities.push(mark(self.0));
         Ok(())
     }
 }
@@ -38,7 +53,7 @@ impl Stage for Reject {
         self.0
     }
     fn process(&self, record: &mut EnrichedRecord) -> Result<(), StageError> {
-        record.entities.push(json!(self.0));
+        record.entities.push(mark(self.0));
         Err(StageError::Rejected(format!("{} says no", self.0)))
     }
 }
@@ -78,10 +93,10 @@ impl Stage for Requires {
         self.name
     }
     fn process(&self, record: &mut EnrichedRecord) -> Result<(), StageError> {
-        if record.entities.last() != Some(&json!(self.after)) {
+        if record.entities.last().map(|e| e.name.as_str()) != Some(self.after) {
             return Err(StageError::Rejected(format!("{} has not run", self.after)));
         }
-        record.entities.push(json!(self.name));
+        record.entities.push(mark(self.name));
         Ok(())
     }
 }
@@ -109,11 +124,7 @@ fn record(body: &str) -> EnrichedRecord {
 }
 
 fn marks(record: &EnrichedRecord) -> Vec<&str> {
-    record
-        .entities
-        .iter()
-        .map(|v| v.as_str().expect("a mark"))
-        .collect()
+    record.entities.iter().map(|e| e.name.as_str()).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -223,12 +234,25 @@ fn empty_pipeline_is_a_passthrough() {
 }
 
 #[test]
-fn default_pipeline_is_dedup() {
+fn default_pipeline_is_dedup_then_entities() {
     let p = Pipeline::from_kinds(StageKind::DEFAULT, &StageSettings::default());
-    assert_eq!(p.stage_names(), ["dedup"]);
-    let mut r = record("Text.");
+    assert_eq!(p.stage_names(), ["dedup", "entities"]);
+    let mut r = record("Reuters reported that Angela Merkel visited Paris.");
     p.run(&mut r).unwrap();
     assert_eq!(r.dedup.status, DedupStatus::Unique);
+    let names: Vec<(&str, EntityType)> = r
+        .entities
+        .iter()
+        .map(|e| (e.name.as_str(), e.kind))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("Reuters", EntityType::Org),
+            ("Angela Merkel", EntityType::Person),
+            ("Paris", EntityType::Loc)
+        ]
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -301,7 +325,7 @@ fn enriched_record_carries_the_article_and_provenance() {
     assert_eq!(prov["topic"], json!("raw-articles"));
     assert_eq!(prov["partition"], json!(5));
     assert_eq!(prov["offset"], json!(1234));
-    assert_eq!(prov["stages"], json!(["dedup"]));
+    assert_eq!(prov["stages"], json!(["dedup", "entities"]));
     assert_eq!(prov["worker_version"], json!(WORKER_VERSION));
     let ts: DateTime<Utc> = serde_json::from_value(prov["message_timestamp"].clone()).unwrap();
     assert_eq!(ts.timestamp_millis(), 1_712_880_000_000);

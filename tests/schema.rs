@@ -247,7 +247,17 @@ fn binary_output_for_the_seed_article_matches_the_schema() {
     assert_eq!(record["id"], record["article"]["id"]);
     assert_eq!(record["provenance"]["file"], json!(seed.to_str().unwrap()));
     assert_eq!(record["provenance"]["line"], json!(1));
-    assert_eq!(record["provenance"]["stages"], json!(["dedup"]));
+    assert_eq!(record["provenance"]["stages"], json!(["dedup", "entities"]));
+    // The entity shape is exercised: the seed article names people with roles and countries.
+    let entities = record["entities"].as_array().unwrap();
+    assert!(
+        entities.iter().any(|e| e["role"].is_string()),
+        "{entities:?}"
+    );
+    assert!(
+        entities.iter().any(|e| e["country"].is_string()),
+        "{entities:?}"
+    );
 }
 
 #[test]

@@ -25,6 +25,22 @@ pub fn bbc_texts() -> Option<Vec<String>> {
     Some(texts)
 }
 
+/// The texts of one BBC split (`train`, `val` or `test`), or `None` when the data is absent.
+pub fn bbc_split(split: &str) -> Option<Vec<String>> {
+    let dir = std::env::var_os("NEWS_ENRICHER_BBC_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/bbc-news")
+        });
+    let mut reader = csv::Reader::from_path(dir.join(format!("{split}.csv"))).ok()?;
+    let headers = reader.headers().ok()?.clone();
+    let col = headers.iter().position(|h| h == "text")?;
+    reader
+        .records()
+        .map(|row| row.ok().and_then(|r| r.get(col).map(str::to_owned)))
+        .collect()
+}
+
 /// A numeric knob from the environment.
 pub fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)

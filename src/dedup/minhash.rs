@@ -127,7 +127,7 @@ pub fn signature(shingles: &[u64]) -> Signature {
 }
 
 /// Estimated Jaccard similarity: the fraction of agreeing min-hashes, corrected for 8-bit
-/// values that agree by chance (P[agree] = J + (1 − J)/256).
+/// values that agree by chance (P(agree) = J + (1 − J)/256).
 pub fn estimated_jaccard(a: &Signature, b: &Signature) -> f64 {
     const CHANCE: f64 = 1.0 / 256.0;
     let same = a.iter().zip(b).filter(|(x, y)| x == y).count();

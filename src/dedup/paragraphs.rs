@@ -55,13 +55,11 @@
 //! grows with the square of their number, still only a counter increment per pair. Allocations
 //! are per paragraph (its normalised text and shingle set), never per character or word.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::article::normalise_text;
+use crate::prehashed::PrehashedMap;
 
 /// Fewest words the shorter paragraph of a pair needs for the pair to count.
 const MIN_WORDS: usize = 8;
@@ -118,7 +116,7 @@ pub fn repeated_paragraphs(body: &str) -> Vec<RepeatedParagraph> {
     // Inverted index over first occurrences: shingle -> head of a linked list in `postings`,
     // each entry `(paragraph, next entry)`. One map entry per distinct shingle, no per-entry
     // allocation.
-    let mut heads: HashMap<u64, usize, BuildHasherDefault<ShingleHasher>> = HashMap::default();
+    let mut heads: PrehashedMap<usize> = PrehashedMap::default();
     let mut postings: Vec<(usize, usize)> = Vec::new();
     // Shared shingles per earlier paragraph, for the paragraph being checked; `touched` lists
     // the non-zero entries so resetting costs what filling did.
@@ -198,24 +196,6 @@ pub fn repeated_paragraphs(body: &str) -> Vec<RepeatedParagraph> {
             similarity: (common as f64 / smaller as f64).min(1.0),
         })
         .collect()
-}
-
-/// Hasher for keys that are already xxh3 hashes: passes them through instead of hashing again.
-#[derive(Default)]
-struct ShingleHasher(u64);
-
-impl Hasher for ShingleHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
 }
 
 /// Byte ranges of the paragraphs, trimmed, in order (rule 1).

@@ -106,12 +106,7 @@ pub async fn run_worker(
 
     let enricher = Arc::new(
         Enricher::new(
-            Pipeline::from_kinds(
-                &cfg.stages,
-                &StageSettings {
-                    dedup_index: dedup_index.clone(),
-                },
-            ),
+            Pipeline::from_kinds(&cfg.stages, &StageSettings::with_index(dedup_index.clone())),
             cfg.limits,
             cfg.max_output_bytes,
         )

@@ -1,0 +1,682 @@
+//! From tagged spans to entities: mentions with char offsets, grouped into one entity per
+//! referent with a canonical name, a role and a country link where the article gives them.
+//!
+//! Rules, each small enough to read off the output:
+//! * **Mentions** are the tagger's PER/ORG/LOC spans, and MISC spans that are demonyms (NORP).
+//!   A country name or demonym the tagger left untagged is added from the gazetteer
+//!   (`source: "gazetteer"`), so "his Turkish, Chinese, and Saudi counterparts" yields three
+//!   NORP mentions even when the model hesitates.
+//! * **Countries** are one entity per ISO code whatever alias the article uses ("US", "the
+//!   United States", "USA"), named by the gazetteer; demonyms carry the code and name of their
+//!   country.
+//! * **People**: a mention whose tokens are the last (or first) tokens of a longer name in the
+//!   article is that person ("Biden" → "Joe Biden") when exactly one longer name fits. The same
+//!   suffix rule joins "State Department" to "US State Department".
+//! * **Organisation acronyms** join the organisation whose capitalised words they abbreviate.
+//! * **Roles** come from the title run right before a person mention ("US Secretary of State
+//!   Antony Blinken") or an apposition after it ("Matthew Miller, a State Department
+//!   spokesman,"); the run must contain a title word from the gazetteer.
+//! * The canonical name is the longest form used in the article (countries: the gazetteer name).
+
+use serde::{Deserialize, Serialize};
+
+use super::gazetteer::{kind, Gazetteer, Pos, Tags};
+use super::model::Type;
+use super::tokens::{sentences, tokenize, Token};
+use super::Tagger;
+
+/// Entity types in the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum EntityType {
+    /// People.
+    Person,
+    /// Organisations: companies, agencies, parties, media.
+    Org,
+    /// Places: countries, cities, regions.
+    Loc,
+    /// Nationalities and groups ("Iranian").
+    Norp,
+}
+
+/// How a mention was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MentionSource {
+    /// The statistical tagger labelled the span.
+    Tagger,
+    /// A gazetteer entry: a country or demonym the tagger did not label, or a well-known
+    /// organisation's full name.
+    Gazetteer,
+    /// A capitalised name right after a title ("Foreign Minister Amir-Abdollahian").
+    Title,
+    /// A capitalised name right before a verb of saying ("Gallant posted").
+    Speaker,
+    /// The surname of a person named in full elsewhere in the article.
+    Document,
+    /// A capital standing for its country's government ("Washington’s concern", "Moscow
+    /// said"): the tagger found the place, this rule linked it to the country.
+    Capital,
+}
+
+/// One occurrence of an entity in the body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mention {
+    /// The text as written.
+    pub text: String,
+    /// Char offset of its first character in the body.
+    pub start: usize,
+    /// Char offset one past its last character.
+    pub end: usize,
+    /// Who found it.
+    pub source: MentionSource,
+}
+
+/// One real-world referent mentioned in the article.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entity {
+    /// Canonical name: the longest form used in the article (countries: the gazetteer's name).
+    pub name: String,
+    /// Type.
+    #[serde(rename = "type")]
+    pub kind: EntityType,
+    /// Every mention, in body order.
+    pub mentions: Vec<Mention>,
+    /// Number of mentions.
+    pub count: usize,
+    /// Title or role given to a person ("US Secretary of State").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// ISO 3166-1 alpha-2 code of a country, of a demonym's country, or of a known city.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country_code: Option<String>,
+    /// Name of the country a demonym belongs to ("Turkish" → "Turkey").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+}
+
+/// A mention before grouping, in byte offsets and token indices.
+#[derive(Debug, Clone)]
+struct Raw {
+    kind: EntityType,
+    /// Token range in the article's token list.
+    first: usize,
+    last: usize,
+    start: usize,
+    end: usize,
+    source: MentionSource,
+}
+
+/// Turns bodies into entities.
+pub struct Extractor {
+    tagger: Tagger,
+}
+
+/// Honorifics are titles but not roles.
+const HONORIFICS: &[&str] = &["Mr", "Mr.", "Mrs", "Mrs.", "Ms", "Ms.", "Sir", "Dame"];
+
+impl Extractor {
+    /// An extractor over `tagger`.
+    pub fn new(tagger: Tagger) -> Self {
+        Extractor { tagger }
+    }
+
+    /// Entities of `body`, in order of first mention.
+    pub fn extract(&self, body: &str) -> Vec<Entity> {
+        let tokens = tokenize(body);
+        let words: Vec<&str> = tokens.iter().map(|t| t.text).collect();
+        let gaz = self.tagger.gazetteer();
+        let tags = gaz.tag(&words);
+        let sents = sentences(body, &tokens);
+        let mut spans: Vec<(usize, usize, EntityType, MentionSource)> = Vec::new();
+        for range in &sents {
+            let base = range.start;
+            let mut sent: Vec<(usize, usize, EntityType, MentionSource)> = Vec::new();
+            for (s, e, t) in self
+                .tagger
+                .tag_words_with(&words[range.clone()], &tags[range.clone()])
+            {
+                let (first, last) = (base + s, base + e - 1);
+                let kind = match t {
+                    Type::Per => EntityType::Person,
+                    Type::Org => EntityType::Org,
+                    Type::Loc => EntityType::Loc,
+                    Type::Misc
+                        if gaz
+                            .demonym(&body[tokens[first].start..tokens[last].end])
+                            .is_some() =>
+                    {
+                        EntityType::Norp
+                    }
+                    Type::Misc => continue,
+                };
+                sent.push((first, last, kind, MentionSource::Tagger));
+            }
+            known_organisations(&tags, range.clone(), &mut sent);
+            spans.extend(sent);
+        }
+        let sentence_start: Vec<bool> = {
+            let mut v = vec![false; tokens.len()];
+            for r in &sents {
+                // The first word after opening quotes starts the sentence.
+                if let Some(i) =
+                    (r.start..r.end).find(|&i| words[i].chars().any(char::is_alphanumeric))
+                {
+                    v[i] = true;
+                }
+            }
+            v
+        };
+        let mut covered = vec![false; tokens.len()];
+        for &(f, l, _, _) in &spans {
+            covered[f..=l].iter_mut().for_each(|c| *c = true);
+        }
+        let ctx = Context {
+            words: &words,
+            tags: &tags,
+            sentence_start: &sentence_start,
+        };
+        for (f, l, source) in ctx.people_by_cue(&covered) {
+            covered[f..=l].iter_mut().for_each(|c| *c = true);
+            spans.push((f, l, EntityType::Person, source));
+        }
+        ctx.people_by_document(&mut spans, &mut covered);
+        ctx.capitals_as_governments(gaz, &mut spans);
+        let mut raws: Vec<Raw> = spans
+            .into_iter()
+            .map(|(first, last, kind, source)| Raw {
+                kind,
+                first,
+                last,
+                start: tokens[first].start,
+                end: tokens[last].end,
+                source,
+            })
+            .collect();
+        add_gazetteer_mentions(&tokens, &words, &tags, &covered, &mut raws);
+        raws.sort_by_key(|r| r.start);
+        group(gaz, body, &tokens, raws)
+    }
+}
+
+/// Well-known organisations override the tagger inside their span: "Times of Israel" is one
+/// ORG, not ORG + LOC. Single-word names ("Shell", "X") only retype a span the tagger found,
+/// since the same word is often something else.
+fn known_organisations(
+    tags: &[Tags],
+    range: std::ops::Range<usize>,
+    sent: &mut Vec<(usize, usize, EntityType, MentionSource)>,
+) {
+    let mut i = range.start;
+    while i < range.end {
+        let (s, e) = match tags[i].position(kind::KNOWN_ORG) {
+            Some(Pos::Unit) => (i, i),
+            Some(Pos::Begin) => {
+                let mut j = i + 1;
+                while j < range.end && tags[j].position(kind::KNOWN_ORG) == Some(Pos::Inside) {
+                    j += 1;
+                }
+                if j < range.end && tags[j].position(kind::KNOWN_ORG) == Some(Pos::Last) {
+                    (i, j)
+                } else {
+                    i += 1;
+                    continue;
+                }
+            }
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        i = e + 1;
+        let crosses = sent
+            .iter()
+            .any(|&(f, l, _, _)| f <= e && l >= s && (f < s || l > e));
+        let exact = sent.iter().position(|&(f, l, _, _)| f == s && l == e);
+        if crosses {
+            continue;
+        }
+        match exact {
+            Some(k) => sent[k].2 = EntityType::Org,
+            None if e > s => {
+                sent.retain(|&(f, l, _, _)| !(f >= s && l <= e));
+                sent.push((s, e, EntityType::Org, MentionSource::Gazetteer));
+            }
+            None => {}
+        }
+    }
+    sent.sort_by_key(|x| x.0);
+}
+
+/// Words are the article's tokens; rules read them with their gazetteer tags.
+struct Context<'a> {
+    words: &'a [&'a str],
+    tags: &'a [Tags],
+    sentence_start: &'a [bool],
+}
+
+/// Verbs of saying that follow a speaker's name.
+const SPEECH_VERBS: &[&str] = &[
+    "said",
+    "says",
+    "told",
+    "posted",
+    "wrote",
+    "tweeted",
+    "stressed",
+    "added",
+    "warned",
+    "stated",
+    "noted",
+    "insisted",
+    "argued",
+    "claimed",
+    "announced",
+    "emphasized",
+    "emphasised",
+    "vowed",
+    "pledged",
+    "urged",
+    "asked",
+    "replied",
+    "responded",
+    "explained",
+    "declared",
+    "reiterated",
+    "conceded",
+    "acknowledged",
+];
+
+impl Context<'_> {
+    fn capitalised(&self, i: usize) -> bool {
+        let w = self.words[i];
+        w.chars().next().is_some_and(char::is_uppercase) && w.chars().any(char::is_lowercase)
+    }
+
+    /// Names no gazetteer claims: not a country, demonym, place, title, organisation word.
+    fn unclaimed(&self, i: usize) -> bool {
+        [
+            kind::COUNTRY,
+            kind::DEMONYM,
+            kind::CITY,
+            kind::REGION,
+            kind::TITLE,
+            kind::ORG_WORD,
+            kind::KNOWN_ORG,
+        ]
+        .iter()
+        .all(|&k| self.tags[i].position(k).is_none())
+    }
+
+    /// Untagged names right after a title ("Foreign Minister Amir-Abdollahian",
+    /// source `title`) or right before a verb of saying in mid-sentence ("Gallant posted",
+    /// source `speaker`).
+    fn people_by_cue(&self, covered: &[bool]) -> Vec<(usize, usize, MentionSource)> {
+        let mut out = Vec::new();
+        let n = self.words.len();
+        let mut i = 0;
+        while i < n {
+            if covered[i] || !self.capitalised(i) || !self.unclaimed(i) {
+                i += 1;
+                continue;
+            }
+            let mut j = i;
+            while j + 1 < n
+                && j - i < 2
+                && !covered[j + 1]
+                && self.capitalised(j + 1)
+                && self.unclaimed(j + 1)
+            {
+                j += 1;
+            }
+            let after_title = i > 0
+                && matches!(
+                    self.tags[i - 1].position(kind::TITLE),
+                    Some(Pos::Last | Pos::Unit)
+                );
+            let before_speech = !self.sentence_start[i]
+                && self
+                    .words
+                    .get(j + 1)
+                    .is_some_and(|w| SPEECH_VERBS.contains(w));
+            if after_title {
+                out.push((i, j, MentionSource::Title));
+            } else if before_speech {
+                out.push((i, j, MentionSource::Speaker));
+            }
+            i = j + 1;
+        }
+        out
+    }
+
+    /// A capital followed by a possessive or a verb of saying acts for its government, so it
+    /// is a mention of its country: "Washington’s apprehension" is the United States.
+    fn capitals_as_governments(
+        &self,
+        gaz: &Gazetteer,
+        spans: &mut [(usize, usize, EntityType, MentionSource)],
+    ) {
+        for s in spans.iter_mut() {
+            if s.0 != s.1 || s.2 != EntityType::Loc || gaz.capital(self.words[s.0]).is_none() {
+                continue;
+            }
+            let next = self.words.get(s.1 + 1).copied().unwrap_or("");
+            if matches!(next, "’s" | "'s") || SPEECH_VERBS.contains(&next) {
+                s.3 = MentionSource::Capital;
+            }
+        }
+    }
+
+    /// Label consistency across the article: a word that is the surname of a person named in
+    /// full elsewhere is that person, whether the tagger missed it ("Blinken emphasized" at a
+    /// sentence start) or typed it otherwise.
+    fn people_by_document(
+        &self,
+        spans: &mut Vec<(usize, usize, EntityType, MentionSource)>,
+        covered: &mut [bool],
+    ) {
+        let surnames: std::collections::HashSet<&str> = spans
+            .iter()
+            .filter(|s| s.2 == EntityType::Person && s.1 > s.0)
+            .map(|s| self.words[s.1])
+            .collect();
+        for s in spans.iter_mut() {
+            if s.0 == s.1
+                && s.2 != EntityType::Person
+                && surnames.contains(self.words[s.0])
+                && self.unclaimed(s.0)
+            {
+                s.2 = EntityType::Person;
+                s.3 = MentionSource::Document;
+            }
+        }
+        for (i, c) in covered.iter_mut().enumerate() {
+            if !*c && self.capitalised(i) && surnames.contains(self.words[i]) {
+                *c = true;
+                spans.push((i, i, EntityType::Person, MentionSource::Document));
+            }
+        }
+    }
+}
+
+/// Capitalised country names and demonyms the tagger left untagged.
+fn add_gazetteer_mentions(
+    tokens: &[Token<'_>],
+    words: &[&str],
+    tags: &[Tags],
+    covered: &[bool],
+    raws: &mut Vec<Raw>,
+) {
+    let mut i = 0;
+    while i < tokens.len() {
+        let mut next = i + 1;
+        for (k, kind) in [
+            (kind::COUNTRY, EntityType::Loc),
+            (kind::DEMONYM, EntityType::Norp),
+        ] {
+            if !matches!(tags[i].position(k), Some(Pos::Begin | Pos::Unit)) {
+                continue;
+            }
+            let mut j = i;
+            while j + 1 < tokens.len()
+                && matches!(tags[j + 1].position(k), Some(Pos::Inside | Pos::Last))
+            {
+                j += 1;
+            }
+            let capitalised = words[i].chars().next().is_some_and(char::is_uppercase);
+            if capitalised && !covered[i..=j].iter().any(|&c| c) {
+                raws.push(Raw {
+                    kind,
+                    first: i,
+                    last: j,
+                    start: tokens[i].start,
+                    end: tokens[j].end,
+                    source: MentionSource::Gazetteer,
+                });
+                next = j + 1;
+                break;
+            }
+        }
+        i = next;
+    }
+}
+
+/// Working group of mentions.
+struct Group {
+    kind: EntityType,
+    /// Token texts of the longest mention.
+    words: Vec<String>,
+    name: String,
+    members: Vec<usize>,
+    country: Option<(String, String)>,
+}
+
+fn group(gaz: &Gazetteer, body: &str, tokens: &[Token<'_>], raws: Vec<Raw>) -> Vec<Entity> {
+    let texts: Vec<&str> = raws.iter().map(|r| &body[r.start..r.end]).collect();
+    let words_of = |r: &Raw| -> Vec<String> {
+        tokens[r.first..=r.last]
+            .iter()
+            .map(|t| t.text.to_owned())
+            .collect()
+    };
+    let mut groups: Vec<Group> = Vec::new();
+    // Longest mentions first, so shorter ones can join them.
+    let mut order: Vec<usize> = (0..raws.len()).collect();
+    order.sort_by_key(|&i| {
+        (
+            std::cmp::Reverse(raws[i].last - raws[i].first),
+            raws[i].start,
+        )
+    });
+    let mut assigned = vec![usize::MAX; raws.len()];
+    for &i in &order {
+        let r = &raws[i];
+        let text = texts[i];
+        let words = words_of(r);
+        let country = match r.kind {
+            EntityType::Loc if r.source == MentionSource::Capital => gaz.capital(text),
+            EntityType::Loc => gaz.country(text).or_else(|| gaz.country(strip_the(text))),
+            EntityType::Norp => gaz.demonym(text),
+            _ => None,
+        }
+        .map(|c| (c.code.clone(), c.name.clone()));
+        let found = groups.iter().position(|g| {
+            if g.kind != r.kind {
+                return false;
+            }
+            match (&g.country, &country) {
+                (Some(a), Some(b)) => return a.0 == b.0,
+                // A capital linked to its country is not the city of the same name.
+                (Some(_), None) | (None, Some(_)) => return false,
+                (None, None) => {}
+            }
+            g.name.eq_ignore_ascii_case(text)
+                || g.words
+                    .iter()
+                    .map(String::as_str)
+                    .eq(words.iter().map(String::as_str))
+        });
+        let found = found.or_else(|| {
+            if !matches!(r.kind, EntityType::Person | EntityType::Org) || country.is_some() {
+                return None;
+            }
+            let fits: Vec<usize> = groups
+                .iter()
+                .enumerate()
+                .filter(|(_, g)| g.kind == r.kind && g.words.len() > words.len())
+                .filter(|(_, g)| {
+                    let is_suffix = g.words.ends_with(&words);
+                    let is_first_name = r.kind == EntityType::Person && g.words.starts_with(&words);
+                    let generic = words.len() == 1 && gaz_is_org_word(gaz, &words[0]);
+                    (is_suffix || is_first_name || is_acronym(&words, &g.words)) && !generic
+                })
+                .map(|(k, _)| k)
+                .collect();
+            let fits = if fits.is_empty() && r.kind == EntityType::Org && words.len() == 1 {
+                groups
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, g)| g.kind == EntityType::Org && is_acronym(&words, &g.words))
+                    .map(|(k, _)| k)
+                    .collect()
+            } else {
+                fits
+            };
+            (fits.len() == 1).then(|| fits[0])
+        });
+        let gi = match found {
+            Some(g) => g,
+            None => {
+                let name = match (&country, r.kind) {
+                    (Some((_, n)), EntityType::Loc) => n.clone(),
+                    _ => text.to_owned(),
+                };
+                groups.push(Group {
+                    kind: r.kind,
+                    words,
+                    name,
+                    members: Vec::new(),
+                    country,
+                });
+                groups.len() - 1
+            }
+        };
+        groups[gi].members.push(i);
+        assigned[i] = gi;
+    }
+    let chars = char_offsets(body, &raws);
+    let mut out: Vec<(usize, Entity)> = groups
+        .into_iter()
+        .map(|mut g| {
+            g.members.sort_unstable();
+            let mentions: Vec<Mention> = g
+                .members
+                .iter()
+                .map(|&m| Mention {
+                    text: texts[m].to_owned(),
+                    start: chars[m].0,
+                    end: chars[m].1,
+                    source: raws[m].source,
+                })
+                .collect();
+            let role = if g.kind == EntityType::Person {
+                g.members
+                    .iter()
+                    .find_map(|&m| role_of(gaz, body, tokens, &raws[m]))
+            } else {
+                None
+            };
+            let (country_code, country) = match (g.kind, g.country) {
+                (EntityType::Norp, Some((c, n))) => (Some(c), Some(n)),
+                (_, Some((c, _))) => (Some(c), None),
+                (EntityType::Loc, None) => (
+                    gaz.place(&g.name)
+                        .filter(|c| !c.is_empty())
+                        .map(str::to_owned),
+                    None,
+                ),
+                _ => (None, None),
+            };
+            let first = raws[g.members[0]].start;
+            (
+                first,
+                Entity {
+                    name: g.name,
+                    kind: g.kind,
+                    count: mentions.len(),
+                    mentions,
+                    role,
+                    country_code,
+                    country,
+                },
+            )
+        })
+        .collect();
+    out.sort_by_key(|(first, _)| *first);
+    out.into_iter().map(|(_, e)| e).collect()
+}
+
+fn strip_the(s: &str) -> &str {
+    s.strip_prefix("the ").unwrap_or(s)
+}
+
+fn gaz_is_org_word(gaz: &Gazetteer, w: &str) -> bool {
+    gaz.tag(&[w])[0].position(kind::ORG_WORD).is_some()
+}
+
+/// "IRGC" abbreviates "Islamic Revolutionary Guard Corps".
+fn is_acronym(short: &[String], long: &[String]) -> bool {
+    let [s] = short else { return false };
+    if s.len() < 2 || !s.chars().all(|c| c.is_ascii_uppercase()) {
+        return false;
+    }
+    let initials: String = long
+        .iter()
+        .filter_map(|w| w.chars().next())
+        .filter(|c| c.is_uppercase())
+        .collect();
+    initials == *s
+}
+
+/// Title run before a person mention, or apposition after it.
+fn role_of(gaz: &Gazetteer, body: &str, tokens: &[Token<'_>], r: &Raw) -> Option<String> {
+    let is_title = |i: usize| -> bool {
+        let tags = gaz.tag(&[tokens[i].text]);
+        tags[0].position(kind::TITLE).is_some() && !HONORIFICS.contains(&tokens[i].text)
+    };
+    let joins = |i: usize| -> bool {
+        let w = tokens[i].text;
+        w.chars().next().is_some_and(char::is_uppercase)
+            && w.chars().any(char::is_alphabetic)
+            && !HONORIFICS.contains(&w)
+            || matches!(w, "of" | "for" | "and")
+            || is_title(i)
+    };
+    // Premodifier: the run of capitalised words, titles and "of" right before the mention.
+    let mut s = r.first;
+    while s > 0 && joins(s - 1) && body[tokens[s - 1].end..tokens[s].start].trim().is_empty() {
+        s -= 1;
+        if r.first - s > 8 {
+            break;
+        }
+    }
+    while s < r.first && matches!(tokens[s].text, "of" | "for" | "and") {
+        s += 1;
+    }
+    if s < r.first && (s..r.first).any(is_title) {
+        return Some(body[tokens[s].start..tokens[r.first - 1].end].to_owned());
+    }
+    // Apposition: ", (the|a|an)? ROLE ," right after the mention.
+    let mut i = r.last + 1;
+    if tokens.get(i).map(|t| t.text) != Some(",") {
+        return None;
+    }
+    i += 1;
+    if matches!(tokens.get(i).map(|t| t.text), Some("the" | "a" | "an")) {
+        i += 1;
+    }
+    let begin = i;
+    while i < tokens.len() && i - begin < 8 && joins(i) {
+        i += 1;
+    }
+    let closes = tokens
+        .get(i)
+        .is_none_or(|t| matches!(t.text, "," | "." | ";"));
+    (i > begin && closes && (begin..i).any(is_title))
+        .then(|| body[tokens[begin].start..tokens[i - 1].end].to_owned())
+}
+
+/// Char offsets of each raw mention (byte ranges ascending by start).
+fn char_offsets(body: &str, raws: &[Raw]) -> Vec<(usize, usize)> {
+    let mut points: Vec<usize> = raws.iter().flat_map(|r| [r.start, r.end]).collect();
+    points.sort_unstable();
+    points.dedup();
+    let mut map = std::collections::HashMap::with_capacity(points.len());
+    let (mut byte, mut ch) = (0usize, 0usize);
+    for p in points {
+        ch += body[byte..p].chars().count();
+        byte = p;
+        map.insert(p, ch);
+    }
+    raws.iter().map(|r| (map[&r.start], map[&r.end])).collect()
+}

@@ -1,0 +1,258 @@
+//! The entity stage end to end: the seed article's people, places, nationalities and
+//! organisations; resolution rules on small texts; the CoNLL-2003 dev score through the
+//! `eval ner` command; and that the shipped model is exactly what `train ner` makes from the
+//! training data.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use news_enricher::entities::conll;
+use news_enricher::entities::model::Model;
+use news_enricher::entities::resolve::{Extractor, MentionSource};
+use news_enricher::entities::{Entity, EntityType, Tagger};
+
+fn extractor() -> Extractor {
+    Extractor::new(Tagger::bundled().expect("bundled model"))
+}
+
+fn seed_body() -> String {
+    let raw = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed-article.txt"),
+    )
+    .unwrap();
+    news_enricher::article::decode(Some(raw.as_bytes()), &Default::default())
+        .expect("seed article decodes")
+        .body
+}
+
+fn find<'a>(entities: &'a [Entity], kind: EntityType, name: &str) -> &'a Entity {
+    entities
+        .iter()
+        .find(|e| e.kind == kind && e.name == name)
+        .unwrap_or_else(|| {
+            let all: Vec<String> = entities
+                .iter()
+                .map(|e| format!("{:?} {}", e.kind, e.name))
+                .collect();
+            panic!("no {kind:?} {name:?} among {all:?}")
+        })
+}
+
+/// Every mention's offsets are char offsets that cut exactly its text out of the body.
+fn assert_offsets(body: &str, entities: &[Entity]) {
+    let chars: Vec<char> = body.chars().collect();
+    for e in entities {
+        assert_eq!(e.count, e.mentions.len());
+        for m in &e.mentions {
+            let cut: String = chars[m.start..m.end].iter().collect();
+            assert_eq!(cut, m.text, "offsets of {m:?}");
+        }
+    }
+}
+
+#[test]
+fn seed_article_yields_its_people_places_nationalities_and_organisations() {
+    let body = seed_body();
+    let entities = extractor().extract(&body);
+    assert_offsets(&body, &entities);
+
+    for person in [
+        "Antony Blinken",
+        "Matthew Miller",
+        "David Cameron",
+        "Amir-Abdollahian",
+        "Gallant",
+        "Joe Biden",
+        "Netanyahu",
+        "Kishida Fumio",
+    ] {
+        find(&entities, EntityType::Person, person);
+    }
+    let biden = find(&entities, EntityType::Person, "Joe Biden");
+    assert!(
+        biden.mentions.iter().filter(|m| m.text == "Biden").count() >= 3,
+        "every bare \"Biden\" is Joe Biden: {biden:?}"
+    );
+    assert!(
+        !entities
+            .iter()
+            .any(|e| e.kind != EntityType::Person && e.name == "Biden"),
+        "\"Biden\" is never a place or organisation"
+    );
+    let blinken = find(&entities, EntityType::Person, "Antony Blinken");
+    assert_eq!(blinken.role.as_deref(), Some("US Secretary of State"));
+    assert!(blinken.mentions.iter().any(|m| m.text == "Blinken"));
+    assert_eq!(
+        find(&entities, EntityType::Person, "David Cameron")
+            .role
+            .as_deref(),
+        Some("British Foreign Secretary")
+    );
+
+    for (place, code) in [
+        ("Iran", Some("IR")),
+        ("Israel", Some("IL")),
+        ("Syria", Some("SY")),
+        ("Damascus", Some("SY")),
+        ("Middle East", None),
+    ] {
+        let e = find(&entities, EntityType::Loc, place);
+        assert_eq!(e.country_code.as_deref(), code, "{place}");
+    }
+    let us = find(&entities, EntityType::Loc, "United States");
+    assert!(us.mentions.iter().any(|m| m.text == "US"), "{us:?}");
+    assert!(
+        us.mentions
+            .iter()
+            .any(|m| m.text == "Washington" && m.source == MentionSource::Capital),
+        "\"Washington’s apprehension\" is the US government: {us:?}"
+    );
+
+    for (demonym, code, country) in [
+        ("Turkish", "TR", "Turkey"),
+        ("Chinese", "CN", "China"),
+        ("Saudi", "SA", "Saudi Arabia"),
+        ("Iranian", "IR", "Iran"),
+    ] {
+        let e = find(&entities, EntityType::Norp, demonym);
+        assert_eq!(e.country_code.as_deref(), Some(code));
+        assert_eq!(e.country.as_deref(), Some(country));
+    }
+
+    for org in [
+        "US State Department",
+        "Islamic Revolutionary Guard Corps",
+        "Al Jazeera",
+        "Times of Israel",
+        "White House",
+    ] {
+        find(&entities, EntityType::Org, org);
+    }
+}
+
+#[test]
+fn short_names_aliases_and_acronyms_join_their_entity() {
+    let body = "Prime Minister Jane Okafor met the Islamic Revolutionary Guard Corps in Tehran. \
+                Okafor said the IRGC had agreed. The United States and the US Treasury welcomed it.";
+    let entities = extractor().extract(body);
+    assert_offsets(body, &entities);
+    let okafor = find(&entities, EntityType::Person, "Jane Okafor");
+    assert_eq!(okafor.count, 2, "{okafor:?}");
+    assert_eq!(okafor.role.as_deref(), Some("Prime Minister"));
+    let irgc = find(
+        &entities,
+        EntityType::Org,
+        "Islamic Revolutionary Guard Corps",
+    );
+    assert!(
+        irgc.mentions.iter().any(|m| m.text == "IRGC"),
+        "{entities:?}"
+    );
+    assert_eq!(
+        find(&entities, EntityType::Loc, "Tehran")
+            .country_code
+            .as_deref(),
+        Some("IR")
+    );
+}
+
+#[test]
+fn a_capital_is_its_government_only_as_an_actor() {
+    let body = "The minister flew to Moscow on Monday. Moscow said the talks had failed.";
+    let entities = extractor().extract(body);
+    let city = find(&entities, EntityType::Loc, "Moscow");
+    assert_eq!(city.count, 1, "{entities:?}");
+    assert_eq!(city.country_code.as_deref(), Some("RU"));
+    let russia = find(&entities, EntityType::Loc, "Russia");
+    assert_eq!(russia.mentions[0].text, "Moscow");
+    assert_eq!(russia.mentions[0].source, MentionSource::Capital);
+}
+
+#[test]
+fn apposition_gives_a_role() {
+    let body = "Matthew Miller, a State Department spokesman, declined to comment on Monday.";
+    let entities = extractor().extract(body);
+    let miller = find(&entities, EntityType::Person, "Matthew Miller");
+    assert_eq!(miller.role.as_deref(), Some("State Department spokesman"));
+}
+
+#[test]
+fn empty_and_entity_free_bodies_yield_nothing() {
+    assert!(extractor().extract("").is_empty());
+    assert!(extractor()
+        .extract("it was a quiet day and nothing much happened at all.")
+        .is_empty());
+}
+
+fn conll_file(name: &str) -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/conll2003")
+        .join(name);
+    if p.exists() {
+        return Some(p);
+    }
+    // CI always has the shared data; only a developer checkout may lack it.
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{} is missing on CI",
+        p.display()
+    );
+    eprintln!("skipping: {} not present", p.display());
+    None
+}
+
+#[test]
+fn eval_ner_on_conll_dev_scores_above_the_target() {
+    let Some(dev) = conll_file("valid.txt") else {
+        return;
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_news-enricher"))
+        .args(["eval", "ner", "--conll"])
+        .arg(&dev)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    eprintln!("{text}");
+    let overall: Vec<f64> = text
+        .lines()
+        .find(|l| l.starts_with("overall"))
+        .expect("an overall line")
+        .split_whitespace()
+        .skip(1)
+        .take(3)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert!(
+        overall[2] >= 0.85,
+        "overall F1 {} < 0.85\n{text}",
+        overall[2]
+    );
+    for t in ["PER", "ORG", "LOC"] {
+        assert!(
+            text.lines().any(|l| l.starts_with(t)),
+            "{t} line in\n{text}"
+        );
+    }
+    assert!(text.contains("tokens/s"));
+}
+
+#[test]
+fn shipped_model_is_what_training_on_conll_train_produces() {
+    let Some(train) = conll_file("train.txt") else {
+        return;
+    };
+    let sentences = conll::read(&std::fs::read_to_string(train).unwrap()).unwrap();
+    let scaffold = Tagger::with_model(Model::from_bytes(&Model::empty_bytes()).unwrap());
+    let weights = conll::train(&scaffold, &sentences, 10, 0x5eed, |_, _| {});
+    let shipped =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/ner.bin")).unwrap();
+    assert!(
+        weights.to_bytes(0.5) == shipped,
+        "models/ner.bin is stale: regenerate it with scripts/train-ner"
+    );
+}
