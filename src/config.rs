@@ -349,6 +349,8 @@ impl RunArgs {
         };
         let defaults = Limits::default();
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let stages = pick(&self.stages, file.stages).unwrap_or_else(|| StageKind::DEFAULT.to_vec());
+        StageKind::check_order(&stages).map_err(|e| ConfigError::Invalid("stages", e))?;
         Ok(WorkerConfig {
             brokers,
             input_topic,
@@ -358,7 +360,7 @@ impl RunArgs {
             kafka_common,
             kafka_consumer,
             kafka_producer,
-            stages: pick(&self.stages, file.stages).unwrap_or_else(|| StageKind::DEFAULT.to_vec()),
+            stages,
             max_in_flight: positive(
                 "max_in_flight",
                 pick(&self.max_in_flight, file.max_in_flight).unwrap_or(2_000),

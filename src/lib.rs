@@ -9,6 +9,7 @@
 //!   [`stage::Pipeline`]; [`dedup`] is the deduplication stage (exact and near copies,
 //!   repeated paragraphs) and its window; [`entities`] extracts people, organisations, places
 //!   and nationalities with a bundled perceptron tagger and resolves them into entities;
+//!   [`stance`] finds who says what for or against whom, with evidence and the deciding cue;
 //!   [`record`] is the output
 //!   document; [`enrich`] runs one message end to end and yields either an output record or a
 //!   [`dead_letter::DeadLetter`]; [`offsets`] decides which input offsets may be committed.
@@ -42,3 +43,4 @@ pub mod offsets;
 pub mod prehashed;
 pub mod record;
 pub mod stage;
+pub mod stance;

@@ -10,9 +10,10 @@ use crate::article::Article;
 use crate::dedup::index::IndexEntry;
 use crate::dedup::paragraphs::RepeatedParagraph;
 use crate::entities::Entity;
+use crate::stance::Stance;
 
 /// Version of the output record's schema, also sent as a message header.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The worker's own version, stamped into provenance.
 pub const WORKER_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -31,8 +32,8 @@ pub struct EnrichedRecord {
     /// Named entities (people, organisations, places, nationalities), in order of first
     /// mention.
     pub entities: Vec<Entity>,
-    /// Stance tags (who says what about whom).
-    pub stances: Vec<serde_json::Value>,
+    /// Stance tags: who says what for or against whom, with the evidence.
+    pub stances: Vec<Stance>,
     /// Where the input came from and who processed it.
     pub provenance: Provenance,
     /// What the dedup stage remembered about this article, for the shell to publish to the

@@ -11,6 +11,7 @@ use crate::dedup::index::IndexConfig;
 use crate::dedup::{DedupStage, SharedIndex};
 use crate::entities::{EntityStage, Tagger};
 use crate::record::EnrichedRecord;
+use crate::stance::{StanceStage, TargetScorer};
 
 /// Why a stage gave up on an article. The article then goes to the dead-letter topic with
 /// [`StageError::reason`] and the stage's name.
@@ -52,11 +53,25 @@ pub enum StageKind {
     Dedup,
     /// Entity extraction: people, organisations, places, nationalities.
     Entities,
+    /// Stance tagging: who says what for or against whom. Reads the entities, so it must come
+    /// after `entities`.
+    Stance,
 }
 
 impl StageKind {
     /// Default pipeline.
-    pub const DEFAULT: &'static [StageKind] = &[StageKind::Dedup, StageKind::Entities];
+    pub const DEFAULT: &'static [StageKind] =
+        &[StageKind::Dedup, StageKind::Entities, StageKind::Stance];
+
+    /// Checks that every stage's inputs are produced by an earlier stage.
+    pub fn check_order(kinds: &[StageKind]) -> Result<(), String> {
+        if let Some(s) = kinds.iter().position(|k| *k == StageKind::Stance) {
+            if !kinds[..s].contains(&StageKind::Entities) {
+                return Err("stage `stance` needs `entities` before it".into());
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What stages are built with.
@@ -67,6 +82,8 @@ pub struct StageSettings {
     /// The entity tagger (model and gazetteers, shared by every stage built from these
     /// settings).
     pub tagger: Tagger,
+    /// The stance polarity model and lexicons.
+    pub stance: TargetScorer,
 }
 
 impl StageSettings {
@@ -77,6 +94,7 @@ impl StageSettings {
             // The bundled model is compiled in and checked by the test suite; failing to read it
             // is a build defect, not a runtime condition.
             tagger: Tagger::bundled().expect("the bundled NER model is readable"),
+            stance: TargetScorer::bundled().expect("the bundled stance model is readable"),
         }
     }
 }
@@ -116,6 +134,7 @@ impl Pipeline {
                 match kind {
                     StageKind::Dedup => Box::new(DedupStage::new(settings.dedup_index.clone())),
                     StageKind::Entities => Box::new(EntityStage::new(settings.tagger.clone())),
+                    StageKind::Stance => Box::new(StanceStage::new(settings.stance.clone())),
                 }
             })
             .collect();

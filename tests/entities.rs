@@ -3,8 +3,9 @@
 //! `eval ner` command; and that the shipped model is exactly what `train ner` makes from the
 //! training data.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod shared_data;
+
+use std::path::Path;
 
 use news_enricher::entities::conll;
 use news_enricher::entities::model::Model;
@@ -184,40 +185,12 @@ fn empty_and_entity_free_bodies_yield_nothing() {
         .is_empty());
 }
 
-fn conll_file(name: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/conll2003")
-        .join(name);
-    if p.exists() {
-        return Some(p);
-    }
-    // CI always has the shared data; only a developer checkout may lack it.
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{} is missing on CI",
-        p.display()
-    );
-    eprintln!("skipping: {} not present", p.display());
-    None
-}
-
 #[test]
 fn eval_ner_on_conll_dev_scores_above_the_target() {
-    let Some(dev) = conll_file("valid.txt") else {
+    let Some(dev) = shared_data::file("conll2003", "valid.txt") else {
         return;
     };
-    let out = Command::new(env!("CARGO_BIN_EXE_news-enricher"))
-        .args(["eval", "ner", "--conll"])
-        .arg(&dev)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    eprintln!("{text}");
+    let text = shared_data::eval("ner", "--conll", &dev);
     let overall: Vec<f64> = text
         .lines()
         .find(|l| l.starts_with("overall"))
@@ -243,7 +216,7 @@ fn eval_ner_on_conll_dev_scores_above_the_target() {
 
 #[test]
 fn shipped_model_is_what_training_on_conll_train_produces() {
-    let Some(train) = conll_file("train.txt") else {
+    let Some(train) = shared_data::file("conll2003", "train.txt") else {
         return;
     };
     let sentences = conll::read(&std::fs::read_to_string(train).unwrap()).unwrap();

@@ -234,9 +234,9 @@ fn empty_pipeline_is_a_passthrough() {
 }
 
 #[test]
-fn default_pipeline_is_dedup_then_entities() {
+fn default_pipeline_is_dedup_entities_stance() {
     let p = Pipeline::from_kinds(StageKind::DEFAULT, &StageSettings::default());
-    assert_eq!(p.stage_names(), ["dedup", "entities"]);
+    assert_eq!(p.stage_names(), ["dedup", "entities", "stance"]);
     let mut r = record("Reuters reported that Angela Merkel visited Paris.");
     p.run(&mut r).unwrap();
     assert_eq!(r.dedup.status, DedupStatus::Unique);
@@ -325,7 +325,7 @@ fn enriched_record_carries_the_article_and_provenance() {
     assert_eq!(prov["topic"], json!("raw-articles"));
     assert_eq!(prov["partition"], json!(5));
     assert_eq!(prov["offset"], json!(1234));
-    assert_eq!(prov["stages"], json!(["dedup", "entities"]));
+    assert_eq!(prov["stages"], json!(["dedup", "entities", "stance"]));
     assert_eq!(prov["worker_version"], json!(WORKER_VERSION));
     let ts: DateTime<Utc> = serde_json::from_value(prov["message_timestamp"].clone()).unwrap();
     assert_eq!(ts.timestamp_millis(), 1_712_880_000_000);

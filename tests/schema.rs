@@ -247,7 +247,10 @@ fn binary_output_for_the_seed_article_matches_the_schema() {
     assert_eq!(record["id"], record["article"]["id"]);
     assert_eq!(record["provenance"]["file"], json!(seed.to_str().unwrap()));
     assert_eq!(record["provenance"]["line"], json!(1));
-    assert_eq!(record["provenance"]["stages"], json!(["dedup", "entities"]));
+    assert_eq!(
+        record["provenance"]["stages"],
+        json!(["dedup", "entities", "stance"])
+    );
     // The entity shape is exercised: the seed article names people with roles and countries.
     let entities = record["entities"].as_array().unwrap();
     assert!(
@@ -258,6 +261,9 @@ fn binary_output_for_the_seed_article_matches_the_schema() {
         entities.iter().any(|e| e["country"].is_string()),
         "{entities:?}"
     );
+    // And the stance shape: the seed article has stances.
+    let stances = record["stances"].as_array().unwrap();
+    assert!(!stances.is_empty(), "the seed article has stances");
 }
 
 #[test]

@@ -255,8 +255,9 @@ struct Context<'a> {
     sentence_start: &'a [bool],
 }
 
-/// Verbs of saying that follow a speaker's name.
-const SPEECH_VERBS: &[&str] = &[
+/// Verbs of saying and posting: after a name they make it a speaker (here) and the start of a
+/// claim (the stance stage).
+pub const SPEECH_VERBS: &[&str] = &[
     "said",
     "says",
     "told",
@@ -285,6 +286,19 @@ const SPEECH_VERBS: &[&str] = &[
     "reiterated",
     "conceded",
     "acknowledged",
+    "say",
+    "tells",
+    "posts",
+    "writes",
+    "stresses",
+    "warns",
+    "states",
+    "emphasizes",
+    "vows",
+    "affirmed",
+    "reaffirmed",
+    "promised",
+    "demanded",
 ];
 
 impl Context<'_> {

@@ -1,0 +1,610 @@
+//! How a sentence positions one of its entities: negative, neutral or positive.
+//!
+//! A multinomial logistic regression over target-relative lexical features, fitted on NewsMTSC
+//! (`news-enricher train stance`). Why this model: it trains in seconds, runs in microseconds,
+//! gives calibrated probabilities (the stance's confidence), and every prediction decomposes
+//! into feature contributions, so the worker can name the word that decided it — the `cue`.
+//!
+//! Features, all relative to the target span: the words of the sentence and its word pairs;
+//! the words within six tokens on each side, with side and distance; the words right before and
+//! after the target; sentiment-lexicon hits (VADER, `data/lexicons/sentiment.tsv`) in the
+//! sentence and near the target, with their sign flipped by a preceding negation; stance-cue
+//! hits (`data/lexicons/stance_cues.tsv`); and where the target sits (sentence subject, inside a
+//! quotation, a pronoun).
+
+use std::collections::HashMap;
+
+use crate::entities::tokens::Token;
+use crate::prehashed::PrehashedMap;
+
+/// The three polarities NewsMTSC labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Polarity {
+    /// The sentence speaks against the target (NewsMTSC 2).
+    Negative,
+    /// Neither (NewsMTSC 4).
+    Neutral,
+    /// The sentence speaks for the target (NewsMTSC 6).
+    Positive,
+}
+
+impl Polarity {
+    /// In class-index order.
+    pub const ALL: [Polarity; 3] = [Polarity::Negative, Polarity::Neutral, Polarity::Positive];
+
+    fn index(self) -> usize {
+        match self {
+            Polarity::Negative => 0,
+            Polarity::Neutral => 1,
+            Polarity::Positive => 2,
+        }
+    }
+}
+
+/// Words that negate what follows them within a few tokens.
+const NEGATORS: &[&str] = &[
+    "not", "n't", "no", "never", "without", "nor", "neither", "cannot", "hardly", "barely",
+];
+
+/// Pronouns, whose polarity comes from context rather than the name.
+const PRONOUNS: &[&str] = &[
+    "he", "she", "they", "him", "her", "them", "his", "hers", "their", "it", "its", "we", "us",
+    "our", "i", "me", "my",
+];
+
+/// A lexicon of words with a score: sentiment valence or stance cue polarity.
+#[derive(Debug, Default, Clone)]
+pub struct Lexicon {
+    words: HashMap<String, f32>,
+    /// Prefix entries (`retaliat*`), longest first.
+    prefixes: Vec<(String, f32)>,
+}
+
+impl Lexicon {
+    /// Parses `word<TAB>score` lines (`#` comments); a trailing `*` makes a prefix entry.
+    pub fn parse(tsv: &str) -> Self {
+        let mut lex = Lexicon::default();
+        for line in tsv.lines().filter(|l| !l.is_empty() && !l.starts_with('#')) {
+            let mut cols = line.split('\t');
+            let (Some(w), Some(v)) = (cols.next(), cols.next()) else {
+                continue;
+            };
+            let Ok(v) = v.trim().parse::<f32>() else {
+                continue;
+            };
+            match w.strip_suffix('*') {
+                Some(p) => lex.prefixes.push((p.to_owned(), v)),
+                None => {
+                    lex.words.insert(w.to_owned(), v);
+                }
+            }
+        }
+        lex.prefixes
+            .sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+        lex
+    }
+
+    /// Score of a lower-case word, if listed.
+    pub fn get(&self, lower: &str) -> Option<f32> {
+        self.entry(lower).map(|(_, v)| v)
+    }
+
+    /// The entry matching a lower-case word, as listed (`accus*` for "accused"), and its score.
+    pub fn entry(&self, lower: &str) -> Option<(String, f32)> {
+        if let Some(&v) = self.words.get(lower) {
+            return Some((lower.to_owned(), v));
+        }
+        self.prefixes
+            .iter()
+            .find(|(p, _)| lower.starts_with(p.as_str()))
+            .map(|(p, v)| (format!("{p}*"), *v))
+    }
+}
+
+/// A sentence prepared for scoring: tokens lower-cased, lexicon hits found once, so that
+/// several targets in one sentence share the work.
+#[derive(Debug, Clone)]
+pub struct Sentence {
+    lower: Vec<String>,
+    /// Sentiment valence per token after negation (0 when unlisted).
+    valence: Vec<f32>,
+    /// Stance-cue score per token after negation (0 when unlisted).
+    cue: Vec<f32>,
+    /// Token is inside a quotation.
+    quoted: Vec<bool>,
+}
+
+fn normalise(t: &str) -> String {
+    let mut s = String::with_capacity(t.len());
+    for c in t.chars() {
+        match c {
+            '“' | '”' | '„' | '«' | '»' => s.push('"'),
+            '‘' | '’' | '`' => s.push('\''),
+            c if c.is_ascii_digit() => s.push('0'),
+            c => s.extend(c.to_lowercase()),
+        }
+    }
+    s
+}
+
+impl Sentence {
+    /// Prepares `tokens` with the two lexicons.
+    pub fn new(tokens: &[Token<'_>], sentiment: &Lexicon, cues: &Lexicon) -> Self {
+        let lower: Vec<String> = tokens.iter().map(|t| normalise(t.text)).collect();
+        let negated = |i: usize| -> bool {
+            (i.saturating_sub(3)..i).any(|j| NEGATORS.contains(&lower[j].as_str()))
+        };
+        let flip = |i: usize, v: f32| if negated(i) { -v } else { v };
+        let valence = (0..lower.len())
+            .map(|i| sentiment.get(&lower[i]).map_or(0.0, |v| flip(i, v)))
+            .collect();
+        let cue = (0..lower.len())
+            .map(|i| cues.get(&lower[i]).map_or(0.0, |v| flip(i, v)))
+            .collect();
+        let mut quoted = vec![false; lower.len()];
+        let mut open = false;
+        for (i, t) in tokens.iter().enumerate() {
+            match t.text {
+                "“" => open = true,
+                "”" => open = false,
+                "\"" => open = !open,
+                _ => quoted[i] = open,
+            }
+        }
+        Sentence {
+            lower,
+            valence,
+            cue,
+            quoted,
+        }
+    }
+
+    /// Number of tokens.
+    pub fn len(&self) -> usize {
+        self.lower.len()
+    }
+
+    /// Whether the sentence has no tokens.
+    pub fn is_empty(&self) -> bool {
+        self.lower.is_empty()
+    }
+
+    /// Stance-cue score of token `i` (after negation).
+    pub fn cue(&self, i: usize) -> f32 {
+        self.cue[i]
+    }
+
+    /// Whether token `i` can explain a prediction: a content word, not punctuation or a
+    /// function word.
+    pub fn explains(&self, i: usize) -> bool {
+        const FUNCTION: &[&str] = &[
+            "the", "and", "for", "that", "this", "with", "from", "was", "were", "are", "has",
+            "have", "had", "his", "her", "its", "their", "our", "they", "she", "him", "them",
+            "who", "which", "but", "not", "all", "can", "will", "would", "into", "than", "then",
+            "there", "been", "being", "also", "said", "says", "on", "of", "to", "in", "at",
+        ];
+        let w = &self.lower[i];
+        w.chars().filter(|c| c.is_alphabetic()).count() >= 3 && !FUNCTION.contains(&w.as_str())
+    }
+
+    /// Lower-cased token `i`.
+    pub fn word(&self, i: usize) -> &str {
+        &self.lower[i]
+    }
+}
+
+/// One active feature: its hash and, for explanations, which token it reads (if one).
+#[derive(Debug, Clone, Copy)]
+pub struct Feature {
+    /// Hash of the feature's name.
+    pub hash: u64,
+    /// The token whose word the feature is, when it is a word feature.
+    pub token: Option<usize>,
+}
+
+fn h(parts: &[&[u8]]) -> u64 {
+    let mut buf = Vec::with_capacity(32);
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            buf.push(0x1f);
+        }
+        buf.extend_from_slice(p);
+    }
+    xxhash_rust::xxh3::xxh3_64(&buf)
+}
+
+fn bucket(v: f32) -> &'static [u8] {
+    match v {
+        v if v <= -3.0 => b"--",
+        v if v < 0.0 => b"-",
+        0.0 => b"0",
+        v if v < 3.0 => b"+",
+        _ => b"++",
+    }
+}
+
+/// A crude stem, the first five letters of a longer word, so "criticised", "criticism" and
+/// "critics" share evidence that 8,000 training sentences could not give each form.
+fn stem(w: &str) -> Option<&[u8]> {
+    (w.len() > 5 && w.is_ascii()).then(|| &w.as_bytes()[..5])
+}
+
+fn fine_bucket(v: f32) -> &'static [u8] {
+    const B: [&[u8]; 11] = [
+        b"<-4", b"-4", b"-3", b"-2", b"-1", b"0", b"+1", b"+2", b"+3", b"+4", b">+4",
+    ];
+    let k = (v.round() as i32).clamp(-5, 5) + 5;
+    B[k as usize]
+}
+
+/// Features of target tokens `ts..te` in `s`.
+pub fn features(s: &Sentence, ts: usize, te: usize) -> Vec<Feature> {
+    let n = s.len();
+    let mut out = Vec::with_capacity(96);
+    let mut add = |hash: u64, token: Option<usize>| out.push(Feature { hash, token });
+    add(h(&[b"bias"]), None);
+    let outside = |i: usize| i < ts || i >= te;
+    for i in (0..n).filter(|&i| outside(i)) {
+        add(h(&[b"w", s.lower[i].as_bytes()]), Some(i));
+        if let Some(stem) = stem(&s.lower[i]) {
+            add(h(&[b"ws", stem]), Some(i));
+        }
+    }
+    for i in 1..n {
+        if outside(i) && outside(i - 1) {
+            add(
+                h(&[b"bg", s.lower[i - 1].as_bytes(), s.lower[i].as_bytes()]),
+                Some(i),
+            );
+        }
+    }
+    for d in 1..=6usize {
+        let dist: &[u8] = match d {
+            1 => b"1",
+            2 => b"2",
+            3 => b"3",
+            _ => b"4-6",
+        };
+        if let Some(i) = ts.checked_sub(d) {
+            add(h(&[b"L", dist, s.lower[i].as_bytes()]), Some(i));
+            add(h(&[b"L", s.lower[i].as_bytes()]), Some(i));
+        }
+        if te + d - 1 < n {
+            let i = te + d - 1;
+            add(h(&[b"R", dist, s.lower[i].as_bytes()]), Some(i));
+            add(h(&[b"R", s.lower[i].as_bytes()]), Some(i));
+        }
+    }
+    if ts >= 2 {
+        add(
+            h(&[
+                b"L2",
+                s.lower[ts - 2].as_bytes(),
+                s.lower[ts - 1].as_bytes(),
+            ]),
+            Some(ts - 1),
+        );
+    }
+    if te + 1 < n {
+        add(
+            h(&[b"R2", s.lower[te].as_bytes(), s.lower[te + 1].as_bytes()]),
+            Some(te),
+        );
+    }
+    // Lexicon evidence: whole sentence and near the target, by side.
+    let (mut sum, mut near_l, mut near_r) = (0f32, 0f32, 0f32);
+    let (mut cue_l, mut cue_r, mut cue_all) = (0f32, 0f32, 0f32);
+    for i in (0..n).filter(|&i| outside(i)) {
+        let v = s.valence[i];
+        sum += v;
+        cue_all += s.cue[i];
+        if i < ts && ts - i <= 6 {
+            near_l += v;
+            cue_l += s.cue[i];
+        }
+        if i >= te && i - te < 6 {
+            near_r += v;
+            cue_r += s.cue[i];
+        }
+        if v != 0.0 {
+            add(h(&[b"lex", bucket(v)]), Some(i));
+        }
+        if s.cue[i] != 0.0 {
+            add(h(&[b"cue", bucket(s.cue[i])]), Some(i));
+            let side: &[u8] = if i < ts { b"L" } else { b"R" };
+            add(h(&[b"cueside", side, bucket(s.cue[i])]), Some(i));
+        }
+    }
+    add(h(&[b"sum", bucket(sum)]), None);
+    add(h(&[b"nearL", bucket(near_l)]), None);
+    add(h(&[b"nearR", bucket(near_r)]), None);
+    add(h(&[b"cueL", bucket(cue_l)]), None);
+    add(h(&[b"cueR", bucket(cue_r)]), None);
+    add(h(&[b"cueAll", bucket(cue_all)]), None);
+    // The clause around the target: between the nearest boundaries (punctuation, contrastive
+    // conjunctions) on each side. Sentiment usually attaches to its own clause.
+    let boundary = |i: usize| {
+        matches!(
+            s.lower[i].as_str(),
+            "," | ";"
+                | ":"
+                | "\""
+                | "("
+                | ")"
+                | "-"
+                | "but"
+                | "while"
+                | "although"
+                | "though"
+                | "however"
+                | "whereas"
+                | "yet"
+        )
+    };
+    let cs = (0..ts).rev().find(|&i| boundary(i)).map_or(0, |i| i + 1);
+    let ce = (te..n).find(|&i| boundary(i)).unwrap_or(n);
+    let mut clause = 0f32;
+    let mut clause_cue = 0f32;
+    for i in (cs..ce).filter(|&i| outside(i)) {
+        add(h(&[b"C", s.lower[i].as_bytes()]), Some(i));
+        if let Some(stem) = stem(&s.lower[i]) {
+            add(h(&[b"Cs", stem]), Some(i));
+        }
+        clause += s.valence[i];
+        clause_cue += s.cue[i];
+    }
+    add(h(&[b"clause", fine_bucket(clause)]), None);
+    add(h(&[b"clausecue", bucket(clause_cue)]), None);
+    // Sentiment weighted by closeness to the target.
+    let mut weighted = 0f32;
+    for i in (0..n).filter(|&i| outside(i) && s.valence[i] != 0.0) {
+        let d = if i < ts { ts - i } else { i + 1 - te };
+        weighted += s.valence[i] / d as f32;
+    }
+    add(h(&[b"weighted", fine_bucket(weighted)]), None);
+    // Where the target sits.
+    let first_word = (0..n).find(|&i| s.lower[i].chars().any(char::is_alphanumeric));
+    if first_word == Some(ts) {
+        add(h(&[b"subject"]), None);
+    }
+    if (ts..te).any(|i| s.quoted[i]) {
+        add(h(&[b"quoted"]), None);
+    }
+    if te == ts + 1 && PRONOUNS.contains(&s.lower[ts].as_str()) {
+        add(h(&[b"pronoun"]), None);
+    }
+    if (0..n).any(|i| outside(i) && s.quoted[i]) {
+        add(h(&[b"has_quote"]), None);
+    }
+    out
+}
+
+/// A prediction with its confidence and the feature that most supported it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Prediction {
+    /// Most probable polarity.
+    pub polarity: Polarity,
+    /// Its probability.
+    pub confidence: f32,
+    /// Token of the word feature that contributed most to this polarity over the others, if a
+    /// word feature did.
+    pub cue_token: Option<usize>,
+}
+
+/// Fitted weights.
+#[derive(Debug, Clone, Default)]
+pub struct Model {
+    weights: PrehashedMap<[f32; 3]>,
+}
+
+/// Why a model file could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("not a news-enricher stance model, or truncated")]
+pub struct ModelError;
+
+const MAGIC: &[u8; 8] = b"NESTA\x00\x00\x01";
+
+impl Model {
+    /// Class probabilities and the decisive word for `feats` of a target in `s`.
+    pub fn predict(&self, s: &Sentence, feats: &[Feature]) -> Prediction {
+        let mut z = [0f32; 3];
+        for f in feats {
+            if let Some(w) = self.weights.get(&f.hash) {
+                for (z, w) in z.iter_mut().zip(w) {
+                    *z += w;
+                }
+            }
+        }
+        let p = softmax(z);
+        let best = (0..3).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap_or(1);
+        // The word feature pulling hardest toward `best` against the runner-up.
+        let runner = (0..3)
+            .filter(|&c| c != best)
+            .max_by(|&a, &b| p[a].total_cmp(&p[b]))
+            .unwrap_or(1);
+        let cue_token = feats
+            .iter()
+            .filter_map(|f| {
+                let w = self.weights.get(&f.hash)?;
+                let t = f.token.filter(|&t| s.explains(t))?;
+                Some((t, w[best] - w[runner]))
+            })
+            .filter(|&(_, m)| m > 0.0)
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(t, _)| t);
+        Prediction {
+            polarity: Polarity::ALL[best],
+            confidence: p[best],
+            cue_token,
+        }
+    }
+
+    /// Serialises the weights (f32, features sorted by hash; weights below `prune` dropped).
+    pub fn to_bytes(&self, prune: f32) -> Vec<u8> {
+        let mut keys: Vec<(&u64, &[f32; 3])> = self
+            .weights
+            .iter()
+            .filter(|(_, w)| w.iter().any(|x| x.abs() >= prune))
+            .collect();
+        keys.sort_unstable_by_key(|(k, _)| **k);
+        let mut out = Vec::with_capacity(12 + keys.len() * 20);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&(keys.len() as u32).to_le_bytes());
+        for (k, w) in keys {
+            out.extend_from_slice(&k.to_le_bytes());
+            for x in w {
+                // f16 would do, but the file is small; keep exact weights.
+                out.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        out
+    }
+
+    /// Reads [`Model::to_bytes`] output.
+    pub fn from_bytes(b: &[u8]) -> Result<Self, ModelError> {
+        if b.len() < 12 || &b[..8] != MAGIC {
+            return Err(ModelError);
+        }
+        let n = u32::from_le_bytes(b[8..12].try_into().map_err(|_| ModelError)?) as usize;
+        let body = &b[12..];
+        if body.len() != n * 20 {
+            return Err(ModelError);
+        }
+        let mut weights = PrehashedMap::default();
+        weights.reserve(n);
+        for rec in body.chunks_exact(20) {
+            let k = u64::from_le_bytes(rec[..8].try_into().map_err(|_| ModelError)?);
+            let mut w = [0f32; 3];
+            for (c, x) in w.iter_mut().enumerate() {
+                let o = 8 + c * 4;
+                *x = f32::from_le_bytes(rec[o..o + 4].try_into().map_err(|_| ModelError)?);
+            }
+            weights.insert(k, w);
+        }
+        Ok(Model { weights })
+    }
+
+    /// Number of features with weights.
+    pub fn features(&self) -> usize {
+        self.weights.len()
+    }
+}
+
+fn softmax(z: [f32; 3]) -> [f32; 3] {
+    let m = z.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+    let e = z.map(|v| (v - m).exp());
+    let s: f32 = e.iter().sum();
+    e.map(|v| v / s)
+}
+
+/// One training example.
+pub struct Example {
+    /// Active features.
+    pub features: Vec<u64>,
+    /// Gold label.
+    pub label: Polarity,
+}
+
+/// Training settings.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainSettings {
+    /// Passes over the data.
+    pub epochs: usize,
+    /// AdaGrad learning rate.
+    pub learning_rate: f32,
+    /// L2 regularisation strength.
+    pub l2: f32,
+    /// Features seen in fewer training examples are ignored (and not shipped).
+    pub min_count: u32,
+    /// Shuffle seed.
+    pub seed: u64,
+}
+
+impl Default for TrainSettings {
+    fn default() -> Self {
+        TrainSettings {
+            epochs: 10,
+            learning_rate: 0.02,
+            l2: 0.001,
+            min_count: 5,
+            seed: 0x5eed,
+        }
+    }
+}
+
+/// Fits a multinomial logistic regression with AdaGrad and L2 regularisation, classes weighted
+/// inversely to their frequency (NewsMTSC has fewer positives), and returns the average of the
+/// weights at the end of each epoch. On NewsMTSC dev the averaged weights scored macro-F1 0.70
+/// against 0.65 for the last epoch's; ignoring features seen in fewer than five examples cut
+/// the model from 3.6 MB to 0.4 MB at no loss. Deterministic for a seed.
+pub fn train(examples: &[Example], settings: TrainSettings) -> Model {
+    let TrainSettings {
+        epochs,
+        learning_rate,
+        l2,
+        min_count,
+        seed,
+    } = settings;
+    let mut counts = [0usize; 3];
+    let mut seen: PrehashedMap<u32> = PrehashedMap::default();
+    for e in examples {
+        counts[e.label.index()] += 1;
+        for f in &e.features {
+            *seen.entry(*f).or_default() += 1;
+        }
+    }
+    let kept = |f: &u64| seen.get(f).is_some_and(|&c| c >= min_count);
+    let total = examples.len().max(1) as f32;
+    let class_w = counts.map(|c| total / (3.0 * c.max(1) as f32));
+    let mut w: PrehashedMap<[f32; 3]> = PrehashedMap::default();
+    let mut g2: PrehashedMap<[f32; 3]> = PrehashedMap::default();
+    let mut order: Vec<usize> = (0..examples.len()).collect();
+    let mut state = seed;
+    let lr = learning_rate;
+    let mut avg: PrehashedMap<[f32; 3]> = PrehashedMap::default();
+    for _ in 0..epochs {
+        for i in (1..order.len()).rev() {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            order.swap(
+                i,
+                (crate::entities::conll::splitmix(state) % (i as u64 + 1)) as usize,
+            );
+        }
+        for &k in &order {
+            let e = &examples[k];
+            let mut z = [0f32; 3];
+            for f in e.features.iter().filter(|f| kept(f)) {
+                if let Some(x) = w.get(f) {
+                    for c in 0..3 {
+                        z[c] += x[c];
+                    }
+                }
+            }
+            let p = softmax(z);
+            let y = e.label.index();
+            let cw = class_w[y];
+            for f in e.features.iter().filter(|f| kept(f)) {
+                let x = w.entry(*f).or_default();
+                let g = g2.entry(*f).or_default();
+                for c in 0..3 {
+                    let target = if c == y { 1.0 } else { 0.0 };
+                    let grad = cw * (p[c] - target) + l2 * x[c];
+                    g[c] += grad * grad;
+                    x[c] -= lr * grad / (g[c].sqrt() + 1e-6);
+                }
+            }
+        }
+        for (k, v) in &w {
+            let a = avg.entry(*k).or_default();
+            for c in 0..3 {
+                a[c] += v[c];
+            }
+        }
+    }
+    for v in avg.values_mut() {
+        for x in v.iter_mut() {
+            *x /= epochs.max(1) as f32;
+        }
+    }
+    Model { weights: avg }
+}

@@ -1,0 +1,204 @@
+//! The stance stage end to end: the seed article's stances with their evidence, claim kinds
+//! and speaker resolution on small texts, the NewsMTSC dev score through `eval stance`, and
+//! that the shipped model is exactly what `train stance` makes.
+
+mod shared_data;
+
+use std::path::Path;
+use std::process::Command;
+
+use news_enricher::entities::resolve::Extractor;
+use news_enricher::entities::Tagger;
+use news_enricher::stance::claims::stances;
+use news_enricher::stance::polarity::{Model, TrainSettings};
+use news_enricher::stance::{newsmtsc, ClaimKind, Stance, StanceLabel, StanceRule, TargetScorer};
+
+fn stances_of(body: &str) -> Vec<Stance> {
+    let entities = Extractor::new(Tagger::bundled().unwrap()).extract(body);
+    stances(body, &entities, &[], &TargetScorer::bundled().unwrap())
+}
+
+fn pairs(all: &[Stance], speaker: &str, target: &str) -> Vec<Stance> {
+    all.iter()
+        .filter(|s| s.speaker == speaker && s.target == target)
+        .cloned()
+        .collect()
+}
+
+fn one(all: &[Stance], speaker: &str, target: &str, label: StanceLabel) -> Stance {
+    let found: Vec<Stance> = pairs(all, speaker, target)
+        .into_iter()
+        .filter(|s| s.stance == label)
+        .collect();
+    assert!(
+        !found.is_empty(),
+        "no {speaker} → {target} {label:?} among {:#?}",
+        all.iter()
+            .map(|s| format!("{} → {} {:?} ({})", s.speaker, s.target, s.stance, s.cue))
+            .collect::<Vec<_>>()
+    );
+    found[0].clone()
+}
+
+fn assert_evidence(body: &str, all: &[Stance]) {
+    let chars: Vec<char> = body.chars().collect();
+    for s in all {
+        let cut: String = chars[s.evidence.start..s.evidence.end].iter().collect();
+        assert_eq!(cut, s.evidence.text, "{s:?}");
+        assert!((0.0..=1.0).contains(&s.confidence));
+        assert!(!s.cue.is_empty());
+    }
+}
+
+#[test]
+fn seed_article_stances_with_evidence() {
+    let raw = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed-article.txt"),
+    )
+    .unwrap();
+    let article = news_enricher::article::decode(Some(&raw), &Default::default()).unwrap();
+    let body = article.body.as_str();
+    let entities = Extractor::new(Tagger::bundled().unwrap()).extract(body);
+    let repeated = news_enricher::dedup::paragraphs::repeated_paragraphs(body);
+    assert_eq!(repeated.len(), 1, "the embedded post repeats the quote");
+    let all = stances(
+        body,
+        &entities,
+        &repeated,
+        &TargetScorer::bundled().unwrap(),
+    );
+    assert_evidence(body, &all);
+
+    let biden = one(&all, "Joe Biden", "Israel", StanceLabel::Support);
+    assert!(
+        biden.evidence.text.contains("Israel’s security"),
+        "{biden:?}"
+    );
+    let cameron = pairs(&all, "David Cameron", "Iran");
+    assert_eq!(
+        cameron.len(),
+        1,
+        "the twice-quoted post is one stance: {cameron:#?}"
+    );
+    assert_eq!(cameron[0].stance, StanceLabel::Oppose);
+    assert_eq!(cameron[0].cue, "must not");
+    assert!(cameron[0]
+        .evidence
+        .text
+        .contains("Iran must not draw the Middle East"));
+    let iran = one(&all, "Iran", "Israel", StanceLabel::Oppose);
+    assert_eq!(iran.kind, ClaimKind::Reported);
+    // Nobody in the article speaks against Israel or for Iran.
+    assert!(!all
+        .iter()
+        .any(|s| s.target == "Israel" && s.stance == StanceLabel::Oppose && s.speaker != "Iran"));
+}
+
+#[test]
+fn negation_flips_a_cue() {
+    let all =
+        stances_of("“We will never support Iran in this,” Senator John Smith said on Monday.");
+    let s = one(&all, "John Smith", "Iran", StanceLabel::Oppose);
+    assert_eq!(s.rule, StanceRule::CueGovernsTarget);
+    assert_eq!(s.cue, "support*");
+    assert_eq!(s.kind, ClaimKind::DirectQuote);
+}
+
+#[test]
+fn stand_with_and_attribution_before_the_quote() {
+    let all = stances_of(
+        "Prime Minister Jane Okafor said: “Today we stand with Ukraine and its people.”",
+    );
+    let s = one(&all, "Jane Okafor", "Ukraine", StanceLabel::Support);
+    assert_eq!(s.cue, "stand with");
+}
+
+#[test]
+fn pronoun_speakers_and_indirect_speech() {
+    let all = stances_of(
+        "John Kerry arrived in Paris on Tuesday. He said that France must not abandon the talks.",
+    );
+    let s = one(&all, "John Kerry", "France", StanceLabel::Oppose);
+    assert_eq!(s.kind, ClaimKind::Indirect);
+    assert_eq!(s.rule, StanceRule::ModalNegation);
+    assert!(
+        pairs(&all, "John Kerry", "Paris").is_empty(),
+        "Paris is only the setting"
+    );
+}
+
+#[test]
+fn title_only_reference_finds_the_person() {
+    let all = stances_of(
+        "Foreign Secretary David Cameron visited Kyiv on Monday. \
+         “Russia must not be allowed to win this war,” the Foreign Secretary told reporters.",
+    );
+    one(&all, "David Cameron", "Russia", StanceLabel::Oppose);
+}
+
+#[test]
+fn reported_positions_and_victims() {
+    let all = stances_of("Iran has accused Israel of the attack. Officials said militants launched an attack on Egypt.");
+    let s = one(&all, "Iran", "Israel", StanceLabel::Oppose);
+    assert_eq!(s.cue, "accus*");
+    assert!(
+        all.iter()
+            .all(|s| s.target != "Egypt" || s.stance != StanceLabel::Oppose),
+        "the target of someone else's attack is not opposed: {all:?}"
+    );
+}
+
+#[test]
+fn no_entities_no_stances() {
+    assert!(stances_of("“This is terrible,” someone said.").is_empty());
+}
+
+#[test]
+fn eval_stance_on_newsmtsc_dev_scores_above_the_target() {
+    let Some(dev) = shared_data::file("newsmtsc", "dev.jsonl") else {
+        return;
+    };
+    let text = shared_data::eval("stance", "--newsmtsc", &dev);
+    let value = |prefix: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {prefix} line in\n{text}"))
+    };
+    assert!(value("macro-f1") >= 0.65, "macro-F1 below 0.65\n{text}");
+    assert!(value("majority-class") < 0.25);
+    for class in ["oppose", "neutral", "support", "accuracy", "sentences"] {
+        assert!(text.contains(class), "{class} in\n{text}");
+    }
+}
+
+#[test]
+fn shipped_stance_model_is_what_training_on_newsmtsc_produces() {
+    let Some(train) = shared_data::file("newsmtsc", "train.jsonl") else {
+        return;
+    };
+    let items = newsmtsc::read(&std::fs::read_to_string(train).unwrap(), true).unwrap();
+    let scaffold = TargetScorer::with_model(Model::default());
+    let model = newsmtsc::train(&scaffold, &items, TrainSettings::default());
+    let shipped =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/stance.bin")).unwrap();
+    assert!(
+        model.to_bytes(0.0) == shipped,
+        "models/stance.bin is stale: regenerate it with scripts/train-stance"
+    );
+}
+
+#[test]
+fn stance_without_entities_first_is_a_configuration_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_news-enricher"))
+        .args(["enrich", "--stages=stance", "-"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("needs `entities` before it"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
