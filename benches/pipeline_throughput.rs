@@ -57,6 +57,7 @@ fn kafka_rate(
             "consumer.session.timeout.ms=6000".into(),
             "consumer.heartbeat.interval.ms=500".into(),
         ],
+        http_addr: Some("off".into()),
         ..RunArgs::default()
     }
     .resolve()

@@ -74,11 +74,12 @@ pub struct RunArgs {
     #[arg(long, env = "NEWS_ENRICHER_GROUP_ID")]
     pub group_id: Option<String>,
     /// Extra librdkafka property `KEY=VALUE` for both clients; prefix the key with `consumer.` or
-    /// `producer.` to target one. Repeatable; comma-separated in the environment.
+    /// `producer.` to target one. Repeatable; `;`-separated in the environment (values such as
+    /// `debug=broker,topic` contain commas).
     #[arg(
         long = "kafka-property",
         env = "NEWS_ENRICHER_KAFKA_PROPERTY",
-        value_delimiter = ','
+        value_delimiter = ';'
     )]
     pub kafka_properties: Vec<String>,
     /// Stages to run, in order (comma-separated). An empty value runs none (passthrough).
@@ -132,6 +133,10 @@ pub struct RunArgs {
     /// Output compression.
     #[arg(long, env = "NEWS_ENRICHER_COMPRESSION")]
     pub compression: Option<Compression>,
+    /// Address of the HTTP endpoint (`/metrics`, `/healthz`, `/readyz`), default
+    /// `0.0.0.0:9090`; `off` disables it.
+    #[arg(long, env = "NEWS_ENRICHER_HTTP_ADDR")]
+    pub http_addr: Option<String>,
 }
 
 /// The TOML file's shape: the same settings, with `kafka` as a table of properties.
@@ -161,6 +166,7 @@ struct FileConfig {
     dedup_policy: Option<DedupPolicy>,
     dedup_index_topic: Option<String>,
     compression: Option<Compression>,
+    http_addr: Option<String>,
 }
 
 /// Validated configuration of the Kafka worker.
@@ -206,6 +212,8 @@ pub struct WorkerConfig {
     pub dedup_index_topic: Option<String>,
     /// Output compression.
     pub compression: Compression,
+    /// Where the metrics and health endpoint listens; `None` when disabled.
+    pub http_addr: Option<std::net::SocketAddr>,
 }
 
 /// A configuration problem, reported before the worker starts.
@@ -226,6 +234,9 @@ pub enum ConfigError {
         message: String,
     },
 }
+
+/// Where the metrics and health endpoint listens unless configured.
+pub const DEFAULT_HTTP_ADDR: &str = "0.0.0.0:9090";
 
 /// Default output size guard: below librdkafka's default `message.max.bytes` (1,000,000) with
 /// room for headers and protocol overhead.
@@ -417,6 +428,15 @@ impl RunArgs {
             dedup_policy: pick(&self.dedup_policy, file.dedup_policy).unwrap_or_default(),
             dedup_index_topic,
             compression: pick(&self.compression, file.compression).unwrap_or(Compression::Lz4),
+            http_addr: match pick(&self.http_addr, file.http_addr)
+                .unwrap_or_else(|| DEFAULT_HTTP_ADDR.to_owned())
+                .as_str()
+            {
+                "off" => None,
+                a => Some(a.parse().map_err(|e| {
+                    ConfigError::Invalid("http_addr", format!("`{a}` is not host:port: {e}"))
+                })?),
+            },
         })
     }
 }

@@ -142,6 +142,8 @@ pub async fn run() -> Result<(usize, usize), DemoError> {
         dlq_topic: Some(dlq.into()),
         group_id: Some(group.into()),
         dedup_index_topic: Some(index.into()),
+        // The demo prints its results; no endpoint to scrape.
+        http_addr: Some("off".into()),
         ..RunArgs::default()
     }
     .resolve()?;

@@ -113,6 +113,16 @@ impl Enricher {
     /// Enriches one message. `now` is the processing time stamped into provenance (passed in so
     /// this stays pure and testable).
     pub fn enrich(&self, msg: &RawMessage, now: DateTime<Utc>) -> Outcome {
+        self.enrich_observed(msg, now, &mut |_, _| {})
+    }
+
+    /// [`Enricher::enrich`], reporting each stage's wall time to `observe`.
+    pub fn enrich_observed(
+        &self,
+        msg: &RawMessage,
+        now: DateTime<Utc>,
+        observe: &mut dyn FnMut(&'static str, std::time::Duration),
+    ) -> Outcome {
         let article = match decode(msg.payload.as_deref(), &self.limits) {
             Ok(a) => a,
             Err(e) => {
@@ -137,7 +147,7 @@ impl Enricher {
                 ..Provenance::new(now, self.pipeline.stage_names())
             },
         );
-        if let Err(e) = self.pipeline.run(&mut record) {
+        if let Err(e) = self.pipeline.run_observed(&mut record, observe) {
             return Outcome::DeadLetter(DeadLetter {
                 reason: e.error.reason(),
                 detail: e.to_string(),

@@ -6,6 +6,7 @@
 //! themselves behind `&self`, so one pipeline can serve every partition at once.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::{Duration, Instant};
 
 use crate::dedup::index::IndexConfig;
 use crate::dedup::{DedupStage, SharedIndex};
@@ -149,8 +150,20 @@ impl Pipeline {
     /// Runs every stage in order; the first failure stops the run. A panicking stage is reported
     /// as [`StageError::Panicked`] instead of taking the worker down.
     pub fn run(&self, record: &mut EnrichedRecord) -> Result<(), PipelineError> {
+        self.run_observed(record, &mut |_, _| {})
+    }
+
+    /// [`Pipeline::run`], reporting each stage's wall time to `observe` (the shell turns them
+    /// into metrics; the stages stay free of them).
+    pub fn run_observed(
+        &self,
+        record: &mut EnrichedRecord,
+        observe: &mut dyn FnMut(&'static str, Duration),
+    ) -> Result<(), PipelineError> {
         for stage in &self.stages {
+            let started = Instant::now();
             let outcome = catch_unwind(AssertUnwindSafe(|| stage.process(record)));
+            observe(stage.name(), started.elapsed());
             let result = match outcome {
                 Ok(result) => result,
                 Err(panic) => Err(StageError::Panicked(panic_message(&*panic))),

@@ -16,6 +16,8 @@ pub fn consumer_config(cfg: &WorkerConfig) -> ClientConfig {
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
         .set("partition.assignment.strategy", "cooperative-sticky")
+        // Statistics carry per-partition consumer lag for the lag gauge.
+        .set("statistics.interval.ms", "5000")
         .set("client.id", "news-enricher");
     for (k, v) in cfg.kafka_common.iter().chain(&cfg.kafka_consumer) {
         c.set(k, v);
@@ -50,7 +52,9 @@ pub fn redacted(c: &ClientConfig) -> String {
         .config_map()
         .iter()
         .map(|(k, v)| {
-            if is_secret_property(k) {
+            // A value naming a secret key is masked too: a mistyped list separator
+            // ("a=b;sasl.password=…") must not leak the secret into the log.
+            if is_secret_property(k) || is_secret_property(v) {
                 format!("{k}=***")
             } else {
                 format!("{k}={v}")

@@ -14,6 +14,7 @@ use rdkafka::TopicPartitionList;
 use tokio::sync::Notify;
 
 use super::commit::{commit_offsets, from_partition_list};
+use crate::metrics::Metrics;
 use crate::offsets::{OffsetTracker, Ticket};
 
 /// Counters for the end-of-run summary and the logs.
@@ -49,6 +50,11 @@ pub struct Shared {
     pub counters: Counters,
     /// Ready to process articles: the dedup window is restored (readiness probes report it).
     pub ready: AtomicBool,
+    /// Prometheus metrics.
+    pub metrics: Metrics,
+    /// When the consume loop last ticked, ms after `started`.
+    heartbeat: AtomicU64,
+    started: Instant,
 }
 
 impl Shared {
@@ -62,7 +68,33 @@ impl Shared {
             drain_timeout,
             counters: Counters::default(),
             ready: AtomicBool::new(false),
+            metrics: Metrics::new(),
+            heartbeat: AtomicU64::new(0),
+            started: Instant::now(),
         }
+    }
+
+    /// Records that the consume loop is alive.
+    pub fn beat(&self) {
+        let ms = self.started.elapsed().as_millis() as u64;
+        self.heartbeat.store(ms, Ordering::Relaxed);
+    }
+
+    /// Time since the consume loop last ticked.
+    pub fn heartbeat_age(&self) -> Duration {
+        let last = Duration::from_millis(self.heartbeat.load(Ordering::Relaxed));
+        self.started.elapsed().saturating_sub(last)
+    }
+
+    /// Sets readiness (and its gauge).
+    pub fn set_ready(&self, ready: bool) {
+        self.ready.store(ready, Ordering::Relaxed);
+        self.metrics.ready.set(i64::from(ready));
+    }
+
+    /// Ready and not failed.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed) && self.fatal().is_none()
     }
 
     /// The offset tracker. A poisoned lock is recovered: the tracker's invariants hold between
@@ -75,6 +107,7 @@ impl Shared {
     pub fn set_fatal(&self, message: String) {
         let mut fatal = self.fatal.lock().unwrap_or_else(|e| e.into_inner());
         if fatal.is_none() {
+            self.metrics.ready.set(0);
             tracing::error!(error = %message, "fatal error, stopping without committing");
             *fatal = Some(message);
         }
@@ -132,6 +165,27 @@ pub struct ConsumerCallbacks {
 }
 
 impl ClientContext for ConsumerCallbacks {
+    /// librdkafka's statistics (every `statistics.interval.ms`) carry each assigned
+    /// partition's consumer lag, so the lag gauge costs no extra broker requests.
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        for (topic, t) in &statistics.topics {
+            for (id, p) in &t.partitions {
+                // -1 is librdkafka's "internal" partition; negative lag means unknown.
+                if *id < 0 {
+                    continue;
+                }
+                let gauge = self
+                    .shared
+                    .metrics
+                    .consumer_lag
+                    .with_label_values(&[topic.as_str(), &id.to_string()]);
+                if p.consumer_lag >= 0 {
+                    gauge.set(p.consumer_lag);
+                }
+            }
+        }
+    }
+
     fn error(&self, error: KafkaError, reason: &str) {
         if is_fatal(&error) {
             self.shared
@@ -151,6 +205,11 @@ impl ConsumerContext for ConsumerCallbacks {
             .counters
             .rebalances
             .fetch_add(1, Ordering::Relaxed);
+        self.shared
+            .metrics
+            .rebalances
+            .with_label_values(&["revoke"])
+            .inc();
         let revoked = from_partition_list(tpl);
         if revoked.is_empty() {
             return;
@@ -169,8 +228,10 @@ impl ConsumerContext for ConsumerCallbacks {
             match commit_offsets(consumer, &committable, CommitMode::Sync) {
                 Ok(()) => {
                     self.shared.counters.commits.fetch_add(1, Ordering::Relaxed);
+                    self.shared.metrics.commit(true);
                 }
                 Err(e) => {
+                    self.shared.metrics.commit(false);
                     tracing::warn!(error = %e, "commit on revoke failed; the next owner will redo uncommitted messages")
                 }
             }
@@ -196,6 +257,11 @@ impl ConsumerContext for ConsumerCallbacks {
                     .counters
                     .rebalances
                     .fetch_add(1, Ordering::Relaxed);
+                self.shared
+                    .metrics
+                    .rebalances
+                    .with_label_values(&["assign"])
+                    .inc();
                 let assigned = from_partition_list(tpl);
                 let mut t = self.shared.tracker();
                 for tp in &assigned {
@@ -214,12 +280,16 @@ impl ConsumerContext for ConsumerCallbacks {
 
     fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
         match result {
+            // Successes are counted where the commit is made (see the metric's help).
             Ok(()) => {
                 self.shared.counters.commits.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(partitions = offsets.count(), "offsets committed");
             }
             // Nothing is lost: the next commit covers these offsets or a later owner redoes them.
-            Err(e) => tracing::warn!(error = %e, "offset commit failed"),
+            Err(e) => {
+                self.shared.metrics.commit(false);
+                tracing::warn!(error = %e, "offset commit failed")
+            }
         }
     }
 }
@@ -259,6 +329,10 @@ pub struct Delivery {
     pub pending: Arc<Pending>,
     /// Which record this is.
     pub kind: RecordKind,
+    /// Timestamp of the input message, ms since the epoch (end-to-end latency).
+    pub input_timestamp_ms: Option<i64>,
+    /// Why a dead letter was written.
+    pub reason: Option<&'static str>,
 }
 
 /// The producer's callbacks: acknowledgements feed the offset tracker directly, on librdkafka's
@@ -285,7 +359,24 @@ impl ProducerContext for ProducerCallbacks {
 
     fn delivery(&self, result: &DeliveryResult<'_>, delivery: Box<Delivery>) {
         match result {
-            Ok(_) => {
+            Ok(msg) => {
+                use rdkafka::Message;
+                let m = &self.shared.metrics;
+                m.produced.with_label_values(&[msg.topic()]).inc();
+                match delivery.kind {
+                    RecordKind::DeadLetter => m
+                        .dead_lettered
+                        .with_label_values(&[delivery.reason.unwrap_or("unknown")])
+                        .inc(),
+                    RecordKind::Output => {
+                        if let Some(ts) = delivery.input_timestamp_ms {
+                            let now = chrono::Utc::now().timestamp_millis();
+                            m.end_to_end_latency
+                                .observe((now - ts).max(0) as f64 / 1000.0);
+                        }
+                    }
+                    RecordKind::Index => {}
+                }
                 let counter = match delivery.kind {
                     RecordKind::Output => &self.shared.counters.produced,
                     RecordKind::DeadLetter => &self.shared.counters.dead_lettered,

@@ -32,15 +32,33 @@ type Producer_ = ThreadedProducer<ProducerCallbacks>;
 /// restarts it; everything after the last commit is consumed again.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
-    /// A Kafka client could not be created or configured.
+    /// A Kafka client could not be created or configured. The message never carries a
+    /// property's value (it may be a secret).
     #[error("kafka client setup: {0}")]
-    Setup(#[from] KafkaError),
+    Setup(String),
     /// Startup checks failed (unreachable brokers, missing topics).
     #[error("startup check failed: {0}")]
     Startup(String),
     /// A delivery failed or a client hit a fatal error.
     #[error("fatal: {0}")]
     Fatal(String),
+}
+
+impl From<KafkaError> for WorkerError {
+    fn from(e: KafkaError) -> Self {
+        match e {
+            // librdkafka's message would repeat the value, which may be a password.
+            KafkaError::ClientConfig(_, description, key, value) => {
+                let description = if value.is_empty() {
+                    description
+                } else {
+                    description.replace(&value, "***")
+                };
+                WorkerError::Setup(format!("property `{key}`: {description}"))
+            }
+            e => WorkerError::Setup(e.to_string()),
+        }
+    }
 }
 
 /// Totals of one run, logged at the end.
@@ -76,6 +94,39 @@ pub async fn run_worker(
     shutdown: impl Future<Output = ()>,
 ) -> Result<WorkerSummary, WorkerError> {
     let shared = Arc::new(Shared::new(cfg.rebalance_drain_timeout));
+    shared.beat();
+    // Probes answer from the start: alive while starting, ready only once restored.
+    let http = match cfg.http_addr {
+        Some(addr) => Some(
+            crate::http::serve(addr, shared.clone())
+                .await
+                .map_err(|e| WorkerError::Startup(format!("cannot listen on {addr}: {e}")))?
+                .1,
+        ),
+        None => None,
+    };
+    let result = run(cfg, shared, shutdown).await;
+    if let Some(task) = http {
+        task.abort();
+    }
+    result
+}
+
+async fn run(
+    cfg: WorkerConfig,
+    shared: Arc<Shared>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<WorkerSummary, WorkerError> {
+    // Start-up (topic checks, index restore) can take minutes; the process is alive meanwhile.
+    let starting = {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            loop {
+                shared.beat();
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        })
+    };
     let consumer_cfg = consumer_config(&cfg);
     let producer_cfg = producer_config(&cfg);
     tracing::info!(consumer = %redacted(&consumer_cfg), producer = %redacted(&producer_cfg), "kafka configuration");
@@ -100,7 +151,7 @@ pub async fn run_worker(
         Some(topic) => Some(restore_and_follow(&cfg, topic, &dedup_index, &stop_follower).await?),
         None => None,
     };
-    shared.ready.store(true, Ordering::Relaxed);
+    shared.set_ready(true);
     // Only now, with the window restored, may articles be consumed.
     consumer.subscribe(&[&cfg.input_topic])?;
 
@@ -119,7 +170,9 @@ pub async fn run_worker(
         "worker started"
     );
 
+    starting.abort();
     let outcome = consume_loop(&cfg, &consumer, &shared, &senders, shutdown).await;
+    shared.set_ready(false);
     // Closing the job channels lets the processing threads finish what they hold and exit.
     drop(senders);
 
@@ -225,6 +278,8 @@ async fn consume_loop(
     commit_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut flow_tick = tokio::time::interval(Duration::from_millis(20));
     flow_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut health_tick = tokio::time::interval(Duration::from_secs(1));
+    health_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut paused = false;
     let resume_below = cfg.max_in_flight / 2;
     loop {
@@ -238,11 +293,23 @@ async fn consume_loop(
                 return LoopEnd::Shutdown;
             }
             _ = shared.fatal_notify.notified() => {}
+            _ = health_tick.tick() => {
+                shared.beat();
+                shared.metrics.in_flight.set(shared.tracker().in_flight() as i64);
+            }
             _ = commit_tick.tick() => {
                 let offsets = shared.tracker().uncommitted();
                 match commit_offsets(consumer, &offsets, CommitMode::Async) {
-                    Ok(()) => shared.tracker().mark_committed(&offsets),
-                    Err(e) => tracing::warn!(error = %e, "periodic commit failed"),
+                    Ok(()) => {
+                        if !offsets.is_empty() {
+                            shared.metrics.commit(true);
+                        }
+                        shared.tracker().mark_committed(&offsets)
+                    }
+                    Err(e) => {
+                        shared.metrics.commit(false);
+                        tracing::warn!(error = %e, "periodic commit failed")
+                    }
                 }
             }
             _ = flow_tick.tick(), if paused => {
@@ -285,6 +352,11 @@ fn dispatch(m: &BorrowedMessage<'_>, shared: &Shared, senders: &[mpsc::Sender<Jo
         return;
     };
     shared.counters.consumed.fetch_add(1, Ordering::Relaxed);
+    shared
+        .metrics
+        .consumed
+        .with_label_values(&[m.topic()])
+        .inc();
     let headers: Vec<Header> = m
         .headers()
         .map(|hs| {
@@ -343,8 +415,26 @@ fn process(job: Job, enricher: &Enricher, producer: &Producer_, shared: &Shared,
         return; // abandoned: never acknowledged, never committed, redone by the next owner
     }
     let msg = &job.msg;
-    match enricher.enrich(msg, Utc::now()) {
+    let mut observe = |stage: &'static str, took: Duration| {
+        shared
+            .metrics
+            .stage_duration
+            .with_label_values(&[stage])
+            .observe(took.as_secs_f64());
+    };
+    match enricher.enrich_observed(msg, Utc::now(), &mut observe) {
         Outcome::Enriched(out) => {
+            if out.dedup_status != crate::record::DedupStatus::NotChecked {
+                let status = serde_json::to_value(out.dedup_status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                shared
+                    .metrics
+                    .dedup_verdicts
+                    .with_label_values(&[status.as_str()])
+                    .inc();
+            }
             tracing::debug!(id = %out.key, partition = ?msg.partition, offset = ?msg.offset, dedup = ?out.dedup_status, published = out.publish, "enriched");
             let index_record = out.index_record.as_ref().filter(|_| topics.index.is_some());
             let records = usize::from(out.publish) + usize::from(index_record.is_some());
@@ -353,6 +443,7 @@ fn process(job: Job, enricher: &Enricher, producer: &Producer_, shared: &Shared,
                     .counters
                     .dropped_duplicates
                     .fetch_add(1, Ordering::Relaxed);
+                shared.metrics.dedup_dropped.inc();
             }
             if records == 0 {
                 // A dropped duplicate with nothing to remember: done once decided.
@@ -366,6 +457,8 @@ fn process(job: Job, enricher: &Enricher, producer: &Producer_, shared: &Shared,
                     Box::new(Delivery {
                         pending: pending.clone(),
                         kind: RecordKind::Index,
+                        input_timestamp_ms: None,
+                        reason: None,
                     }),
                 )
                 .key(out.key.as_bytes())
@@ -378,6 +471,8 @@ fn process(job: Job, enricher: &Enricher, producer: &Producer_, shared: &Shared,
                     Box::new(Delivery {
                         pending,
                         kind: RecordKind::Output,
+                        input_timestamp_ms: msg.timestamp_ms,
+                        reason: None,
                     }),
                 )
                 .key(out.key.as_bytes())
@@ -397,6 +492,8 @@ fn process(job: Job, enricher: &Enricher, producer: &Producer_, shared: &Shared,
                 Box::new(Delivery {
                     pending: Pending::new(job.ticket, 1),
                     kind: RecordKind::DeadLetter,
+                    input_timestamp_ms: msg.timestamp_ms,
+                    reason: Some(dl.reason),
                 }),
             )
             .headers(to_kafka_headers(&dl_record.headers));
@@ -480,9 +577,11 @@ async fn drain_and_commit(
     match commit_offsets(consumer, &offsets, CommitMode::Sync) {
         Ok(()) => {
             shared.tracker().mark_committed(&offsets);
+            shared.metrics.commit(true);
             tracing::info!(partitions = offsets.len(), "final commit done");
         }
         Err(e) => {
+            shared.metrics.commit(false);
             tracing::warn!(error = %e, "final commit failed; uncommitted messages will be redone")
         }
     }

@@ -123,6 +123,8 @@ pub fn worker_config(
         group_id: Some(t.group.clone()),
         commit_interval_ms: Some(200),
         kafka_properties: FAST_GROUP.iter().map(|p| p.to_string()).collect(),
+        // Tests run workers side by side: each gets an ephemeral port.
+        http_addr: Some("127.0.0.1:0".into()),
         ..RunArgs::default()
     };
     extra(&mut args);
@@ -283,6 +285,7 @@ pub fn spawn_worker(
             &t.dlq,
         ])
         .args(["--group-id", &t.group, "--commit-interval-ms", "1000"])
+        .args(["--http-addr", "127.0.0.1:0"])
         .args(FAST_GROUP.iter().flat_map(|p| ["--kafka-property", p]))
         .args(extra)
         .env("RUST_LOG", "info")
