@@ -32,12 +32,12 @@ fn id_of(n: u64) -> String {
 /// that entry).
 fn head_of(n: u64) -> Option<u64> {
     let h = splitmix(n ^ 0x1234_5678);
-    if n == 0 || h % 5 != 0 {
+    if n == 0 || !h.is_multiple_of(5) {
         return None;
     }
     // An earlier entry that is itself a head: walk down until one is.
     let mut j = (h >> 8) % n;
-    while j > 0 && splitmix(j ^ 0x1234_5678) % 5 == 0 {
+    while j > 0 && splitmix(j ^ 0x1234_5678).is_multiple_of(5) {
         j -= 1;
     }
     Some(j)
@@ -72,7 +72,7 @@ fn entry(n: u64, total: u64, start_time: i64) -> IndexEntry {
         Some(h) => {
             let mut sig = head_signature(h);
             for s in sig.iter_mut() {
-                if rng.next_u64() % 10 == 0 {
+                if rng.next_u64().is_multiple_of(10) {
                     *s = rng.next_u64() as u8;
                 }
             }

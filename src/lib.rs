@@ -16,7 +16,8 @@
 //! * **Shell**: [`kafka`] (consumer, producer, rebalances, commits, shutdown, the dedup index
 //!   topic), [`config`]
 //!   (flags, environment, TOML), [`offline`] (the `enrich` command over files), [`eval`] (the
-//!   `train` and `eval` commands over labelled data), [`demo`] (an
+//!   `train` and `eval` commands over labelled data), [`http`] and [`metrics`] (Prometheus
+//!   metrics, liveness and readiness), [`demo`] (an
 //!   in-process broker running the real worker loop).
 //!
 //! # Guarantees

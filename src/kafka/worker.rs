@@ -105,11 +105,17 @@ pub async fn run_worker(
         ),
         None => None,
     };
-    let result = run(cfg, shared, shutdown).await;
-    if let Some(task) = http {
-        task.abort();
+    let _http = http.map(AbortOnDrop);
+    run(cfg, shared, shutdown).await
+}
+
+/// Aborts a background task when dropped, on every exit path.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
-    result
 }
 
 async fn run(
@@ -118,7 +124,8 @@ async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> Result<WorkerSummary, WorkerError> {
     // Start-up (topic checks, index restore) can take minutes; the process is alive meanwhile.
-    let starting = {
+    // The guard stops these beats however start-up ends; then the consume loop beats itself.
+    let starting = AbortOnDrop({
         let shared = shared.clone();
         tokio::spawn(async move {
             loop {
@@ -126,7 +133,7 @@ async fn run(
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         })
-    };
+    });
     let consumer_cfg = consumer_config(&cfg);
     let producer_cfg = producer_config(&cfg);
     tracing::info!(consumer = %redacted(&consumer_cfg), producer = %redacted(&producer_cfg), "kafka configuration");
@@ -170,7 +177,7 @@ async fn run(
         "worker started"
     );
 
-    starting.abort();
+    drop(starting);
     let outcome = consume_loop(&cfg, &consumer, &shared, &senders, shutdown).await;
     shared.set_ready(false);
     // Closing the job channels lets the processing threads finish what they hold and exit.
