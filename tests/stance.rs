@@ -149,6 +149,15 @@ fn reported_positions_and_victims() {
 }
 
 #[test]
+fn the_addressee_of_told_is_not_a_target() {
+    let all = stances_of("Analyst Ken Perkins told the Associated Press that sales were weak.");
+    assert!(
+        pairs(&all, "Ken Perkins", "Associated Press").is_empty(),
+        "{all:?}"
+    );
+}
+
+#[test]
 fn no_entities_no_stances() {
     assert!(stances_of("“This is terrible,” someone said.").is_empty());
 }

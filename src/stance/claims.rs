@@ -481,6 +481,19 @@ impl<'a> Doc<'a> {
             }
             let sent = self.sentences[self.sentence_of[v]].clone();
             let mut c = v + 1;
+            // "told the Associated Press (that) …": the addressee is not what is said.
+            if self.is(v, &["told", "tells", "tell", "asked", "urged"]) {
+                while c < sent.end && self.is(c, DETERMINERS) {
+                    c += 1;
+                }
+                if let Some(e) = self.entity_of.get(c).copied().flatten() {
+                    while c < sent.end && self.entity_of[c] == Some(e) {
+                        c += 1;
+                    }
+                } else if self.is(c, &["reporters", "journalists", "him", "her", "them", "us"]) {
+                    c += 1;
+                }
+            }
             if self.lower.get(c).is_some_and(|w| w == "that") {
                 c += 1;
             }
