@@ -83,13 +83,13 @@ enum TrainCommand {
         #[arg(long, default_value_t = 10)]
         epochs: usize,
         /// AdaGrad learning rate.
-        #[arg(long, default_value_t = 0.02)]
+        #[arg(long, default_value_t = 0.01)]
         learning_rate: f32,
         /// L2 regularisation strength.
         #[arg(long, default_value_t = 0.001)]
         l2: f32,
         /// Features seen in fewer training examples are ignored.
-        #[arg(long, default_value_t = 5)]
+        #[arg(long, default_value_t = 2)]
         min_count: u32,
     },
 }
