@@ -58,7 +58,7 @@ pub enum StanceRule {
 }
 
 /// For, against or neither.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StanceLabel {
     /// The speaker is for the target.
@@ -710,6 +710,8 @@ pub fn stances(
     }
     let mut prepared: Vec<Option<Sentence>> = vec![None; doc.sentences.len()];
     let mut out: Vec<Stance> = Vec::new();
+    let mut evidence_seen: std::collections::HashMap<(usize, usize, StanceLabel), Vec<String>> =
+        std::collections::HashMap::new();
     for (ci, c) in kept.iter().enumerate() {
         // Inner claims of other speakers own their targets.
         let inner: Vec<Range<usize>> = kept
@@ -827,17 +829,17 @@ pub fn stances(
                 rule,
                 kind: c.kind,
             };
-            // The same words quoted again (in full or in part) are one stance.
-            let norm = |t: &str| t.replace(['“', '”', '"'], "").trim().to_owned();
-            let mine = norm(&stance.evidence.text);
-            let repeat = out.iter().any(|o| {
-                let theirs = norm(&o.evidence.text);
-                o.speaker == stance.speaker
-                    && o.target == stance.target
-                    && o.stance == stance.stance
-                    && (theirs.contains(&mine) || mine.contains(&theirs))
-            });
+            // The same words quoted again (in full or in part) are one stance. Compared only
+            // within the same speaker, target and stance, so long articles stay linear-ish.
+            let mine = normalised_evidence(&stance.evidence.text);
+            let seen = evidence_seen
+                .entry((c.speaker, target, stance.stance))
+                .or_default();
+            let repeat = seen
+                .iter()
+                .any(|theirs: &String| theirs.contains(&mine) || mine.contains(theirs.as_str()));
             if !repeat {
+                seen.push(mine);
                 out.push(stance);
             }
         }
@@ -856,6 +858,11 @@ pub fn stances(
                 .any(|(sp, t, l)| *sp == s.speaker && *t == s.target && *l != s.stance)
     });
     out
+}
+
+/// Evidence text without quotation marks, for comparing repeats.
+fn normalised_evidence(t: &str) -> String {
+    t.replace(['“', '”', '"'], "").trim().to_owned()
 }
 
 /// Model-decided stances below this confidence are not reported (three classes: 0.6 is well
