@@ -4,9 +4,10 @@
 //! Near-duplicates, the event-time horizon and the window's serialised entries are covered at
 //! the unit level in `tests/dedup_index.rs`.
 
+mod shared_data;
+
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 
 use chrono::{TimeZone, Utc};
 use news_enricher::article::{decode, normalise_text, Limits};
@@ -623,31 +624,14 @@ proptest! {
 // The BBC dataset
 // ---------------------------------------------------------------------------------------------
 
-fn bbc_dir() -> Option<std::path::PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/bbc-news");
-    ["train.csv", "val.csv", "test.csv"]
-        .iter()
-        .all(|f| dir.join(f).is_file())
-        .then_some(dir)
-}
-
 #[test]
 fn bbc_exact_duplicates_agree_with_an_independent_count() {
-    let Some(dir) = bbc_dir() else {
-        eprintln!("skipping: ../shared/data/bbc-news/{{train,val,test}}.csv not present");
-        return;
-    };
     let mut texts = Vec::new();
     for split in ["train", "val", "test"] {
-        let mut reader = csv::Reader::from_path(dir.join(format!("{split}.csv"))).unwrap();
-        let headers = reader.headers().unwrap().clone();
-        let col = headers
-            .iter()
-            .position(|h| h == "text")
-            .expect("a `text` column");
-        for row in reader.records() {
-            texts.push(row.unwrap()[col].to_owned());
-        }
+        let Some(part) = shared_data::bbc_texts(split) else {
+            return;
+        };
+        texts.extend(part);
     }
     assert_eq!(texts.len(), 2225, "the dataset README says 2,225 articles");
 

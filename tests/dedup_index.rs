@@ -3,6 +3,8 @@
 //! cap, the serialised entries a restarted worker rebuilds from, repeated paragraphs through the
 //! stage, and the `drop` policy.
 
+mod shared_data;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -274,20 +276,11 @@ fn unrelated_and_heavily_rewritten_texts_are_unique() {
 
 #[test]
 fn bbc_articles_and_their_edited_copies() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/bbc-news/train.csv");
-    let Ok(mut reader) = csv::Reader::from_path(&path) else {
-        eprintln!("skipping: {} not present", path.display());
+    let Some(texts) = shared_data::bbc_texts("train") else {
         return;
     };
-    let col = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .position(|h| h == "text")
-        .expect("a `text` column");
-    let long: Vec<String> = reader
-        .records()
-        .map(|r| r.unwrap()[col].to_owned())
+    let long: Vec<String> = texts
+        .into_iter()
         .filter(|t| (250..=600).contains(&t.split_whitespace().count()))
         .take(25)
         .collect();

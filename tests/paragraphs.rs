@@ -2,6 +2,8 @@
 //! that are not repeats, chains of copies, paragraph splitting, char offsets, robustness, and a
 //! run over the BBC dataset (stats printed, not asserted).
 
+mod shared_data;
+
 use std::path::Path;
 use std::time::Instant;
 
@@ -327,22 +329,9 @@ proptest! {
 
 #[test]
 fn bbc_repeated_paragraph_stats() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/bbc-news/train.csv");
-    if !path.is_file() {
-        eprintln!("skipping: ../shared/data/bbc-news/train.csv not present");
+    let Some(texts) = shared_data::bbc_texts("train") else {
         return;
-    }
-    let mut reader = csv::Reader::from_path(&path).unwrap();
-    let col = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .position(|h| h == "text")
-        .expect("a `text` column");
-    let texts: Vec<String> = reader
-        .records()
-        .map(|row| row.unwrap()[col].to_owned())
-        .collect();
+    };
 
     // As published. The CSV has flattened every article to one line, so each is one paragraph.
     report("as published", &texts);

@@ -25,6 +25,24 @@ pub fn file(dir: &str, name: &str) -> Option<PathBuf> {
     None
 }
 
+/// The `text` column of `../shared/data/bbc-news/<split>.csv`, or `None` as [`file`] says.
+pub fn bbc_texts(split: &str) -> Option<Vec<String>> {
+    let path = file("bbc-news", &format!("{split}.csv"))?;
+    let mut reader = csv::Reader::from_path(&path).unwrap();
+    let col = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "text")
+        .expect("a `text` column");
+    Some(
+        reader
+            .records()
+            .map(|row| row.unwrap()[col].to_owned())
+            .collect(),
+    )
+}
+
 /// Runs `news-enricher eval <what> --<flag> <file>` and returns its report (stdout).
 pub fn eval(what: &str, flag: &str, file: &Path) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_news-enricher"))
