@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::article::Limits;
-use crate::dedup::index::IndexConfig;
+use crate::dedup::index::{IndexConfig, MAX_ENTRIES};
 use crate::stage::StageKind;
 
 /// Output compression codecs librdkafka builds with here.
@@ -112,7 +112,8 @@ pub struct RunArgs {
     /// Hours of event time the dedup window remembers.
     #[arg(long, env = "NEWS_ENRICHER_DEDUP_HORIZON_HOURS")]
     pub dedup_horizon_hours: Option<u64>,
-    /// Most articles the dedup window remembers.
+    /// Most articles the dedup window remembers (at most 16,777,215). Its band table is
+    /// allocated for this many at start.
     #[arg(long, env = "NEWS_ENRICHER_DEDUP_MAX_ENTRIES")]
     pub dedup_max_entries: Option<usize>,
     /// Estimated Jaccard similarity (0–1] from which an article is a near-duplicate.
@@ -419,8 +420,17 @@ impl RunArgs {
                         "dedup_horizon_hours",
                         pick(&self.dedup_horizon_hours, file.dedup_horizon_hours).unwrap_or(168),
                     )? as i64,
-                max_entries: pick(&self.dedup_max_entries, file.dedup_max_entries)
-                    .unwrap_or(IndexConfig::default().max_entries),
+                max_entries: match pick(&self.dedup_max_entries, file.dedup_max_entries)
+                    .unwrap_or(IndexConfig::default().max_entries)
+                {
+                    n if n > MAX_ENTRIES => {
+                        return Err(ConfigError::Invalid(
+                            "dedup_max_entries",
+                            format!("{n} is more than the window can address ({MAX_ENTRIES})"),
+                        ))
+                    }
+                    n => n,
+                },
                 near_threshold: threshold,
                 exact_cache: pick(&self.dedup_exact_cache, file.dedup_exact_cache)
                     .unwrap_or(IndexConfig::default().exact_cache),

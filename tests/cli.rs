@@ -53,6 +53,24 @@ where
 }
 
 /// Runs `cmd` to completion with `stdin` as its input, killing it after [`DEADLINE`].
+/// `run` with every required setting (an unreachable broker), plus `extra`.
+fn run_command(extra: &[&str]) -> Command {
+    let required = [
+        "run",
+        "--brokers",
+        "localhost:9",
+        "--input-topic",
+        "in",
+        "--output-topic",
+        "out",
+        "--dlq-topic",
+        "dlq",
+        "--group-id",
+        "g",
+    ];
+    command(required.iter().chain(extra))
+}
+
 fn run(mut cmd: Command, stdin: &[u8]) -> Run {
     let start = Instant::now();
     let mut child = cmd
@@ -274,6 +292,17 @@ fn run_rejects_an_unknown_key_in_the_config_file() {
 }
 
 #[test]
+fn run_rejects_a_dedup_window_larger_than_it_can_address() {
+    let r = run(run_command(&["--dedup-max-entries", "16777216"]), b"");
+    assert_ne!(r.code, Some(0), "stderr:\n{}", r.stderr);
+    assert!(
+        r.stderr.contains("dedup_max_entries") && r.stderr.contains("16777215"),
+        "names the setting and the limit:\n{}",
+        r.stderr
+    );
+}
+
+#[test]
 fn run_honours_the_environment_over_the_config_file() {
     let dir = tempfile::tempdir().unwrap();
     let config = write(
@@ -312,24 +341,7 @@ fn run_rejects_overriding_the_commit_properties() {
             .strip_prefix("consumer.")
             .or_else(|| key.strip_prefix("producer."))
             .unwrap_or(key);
-        let r = run(
-            command([
-                "run",
-                "--brokers",
-                "localhost:9",
-                "--input-topic",
-                "in",
-                "--output-topic",
-                "out",
-                "--dlq-topic",
-                "dlq",
-                "--group-id",
-                "g",
-                "--kafka-property",
-                property,
-            ]),
-            b"",
-        );
+        let r = run(run_command(&["--kafka-property", property]), b"");
         assert_ne!(r.code, Some(0), "{property}; stderr:\n{}", r.stderr);
         assert!(
             r.stderr.contains(key) && r.stderr.contains("kafka_property"),

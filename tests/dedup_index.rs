@@ -12,7 +12,7 @@ use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use news_enricher::article::{decode, normalise_text, Limits};
 use news_enricher::config::DedupPolicy;
 use news_enricher::dedup::index::{DedupIndex, IndexConfig, IndexEntry, Probe, Verdict};
-use news_enricher::dedup::minhash::{exact_jaccard, shingle_hashes, SIGNATURE_LEN};
+use news_enricher::dedup::minhash::{exact_jaccard, shingle_hashes, SIGNATURE_BYTES};
 use news_enricher::dedup::{DedupStage, SharedIndex};
 use news_enricher::enrich::{Enricher, Outcome, RawMessage};
 use news_enricher::record::{Dedup, DedupStatus, EnrichedRecord, MatchedOn, Provenance};
@@ -108,15 +108,7 @@ fn entry(id: &str, body: &str, event_time: i64) -> IndexEntry {
 }
 
 fn probe(e: &IndexEntry) -> Probe<'_> {
-    Probe {
-        id: &e.id,
-        origin: e.origin,
-        event_time: e.event_time,
-        text_key: e.text_key,
-        url_key: e.url_key,
-        signature: &e.signature,
-        shingles: None,
-    }
+    e.probe()
 }
 
 /// What the stage does with the window: check, then remember with the verdict.
@@ -683,7 +675,7 @@ fn index_entries_round_trip_through_json() {
         assert_eq!(&back, e);
         let v: Value = serde_json::from_str(&text).unwrap();
         let sig = v["signature"].as_str().expect("signature is a string");
-        assert_eq!(sig.len(), SIGNATURE_LEN * 2);
+        assert_eq!(sig.len(), SIGNATURE_BYTES * 2);
         assert!(sig.bytes().all(|b| b.is_ascii_hexdigit()));
         assert_eq!(v["verdict"]["cluster_id"], json!(e.verdict.cluster_id));
     }
@@ -740,7 +732,7 @@ fn a_window_rebuilt_from_entries_gives_the_same_verdicts() {
     let probes = [
         entry("p-exact-a", &STORY.to_uppercase(), t),
         entry("p-exact-b", UNRELATED, t),
-        entry("p-near-a", &replace_words(STORY, &[3, 33, 133, 233]), t),
+        entry("p-near-a", &replace_words(STORY, &[3, 233]), t),
         entry("p-near-b", &replace_words(UNRELATED, &[40]), t),
         entry("p-exact-c", &numbered(1), t),
         entry("p-new", &numbered(2), t),

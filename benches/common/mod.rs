@@ -105,3 +105,42 @@ impl Rng {
         }
     }
 }
+
+/// A random MinHash signature, as an unrelated article would have.
+pub fn random_signature(rng: &mut Rng) -> news_enricher::dedup::minhash::Signature {
+    use news_enricher::dedup::minhash::{Signature, BANDS, SIGNATURE_WORDS};
+    let mut sig = Signature {
+        bits: [0; SIGNATURE_WORDS],
+        bands: [0; BANDS],
+    };
+    sig.bits.iter_mut().for_each(|w| *w = rng.next_u64());
+    sig.bands
+        .iter_mut()
+        .for_each(|k| *k = rng.next_u64() as u32);
+    sig
+}
+
+/// The signature a copy of `base` at Jaccard `j` would have, drawn from the model: each
+/// min-hash agrees with probability `j`, so a bit differs with probability (1 − j)/2 and a band
+/// of `ROWS` min-hashes survives with probability j^ROWS.
+pub fn near_signature(
+    base: &news_enricher::dedup::minhash::Signature,
+    j: f64,
+    rng: &mut Rng,
+) -> news_enricher::dedup::minhash::Signature {
+    use news_enricher::dedup::minhash::ROWS;
+    let mut sig = *base;
+    for w in sig.bits.iter_mut() {
+        for bit in 0..64 {
+            if rng.unit() < (1.0 - j) / 2.0 {
+                *w ^= 1 << bit;
+            }
+        }
+    }
+    for k in sig.bands.iter_mut() {
+        if rng.unit() >= j.powi(ROWS as i32) {
+            *k = rng.next_u64() as u32;
+        }
+    }
+    sig
+}

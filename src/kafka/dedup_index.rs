@@ -66,17 +66,15 @@ pub fn index_consumer(cfg: &WorkerConfig, topic: &str) -> Result<BaseConsumer, K
     Ok(consumer)
 }
 
-fn apply(index: &SharedIndex, payload: Option<&[u8]>) -> bool {
+/// Remembers one index record. `Err` for a record this version cannot read — damaged, or written
+/// before signatures became one bit per min-hash (a 256-digit `signature`): it is skipped, and
+/// the window simply does not know that article.
+fn apply(index: &SharedIndex, payload: Option<&[u8]>) -> Result<bool, serde_json::Error> {
     let Some(bytes) = payload else {
-        return false; // a tombstone: nothing to remember
+        return Ok(false); // a tombstone: nothing to remember
     };
-    match serde_json::from_slice::<IndexEntry>(bytes) {
-        Ok(entry) => index.lock().remember(&entry),
-        Err(e) => {
-            tracing::warn!(error = %e, "skipping unreadable dedup index record");
-            false
-        }
-    }
+    let entry = serde_json::from_slice::<IndexEntry>(bytes)?;
+    Ok(index.lock().remember(&entry))
 }
 
 /// Reads the index topic up to its end (every partition reports end-of-partition) into
@@ -94,7 +92,8 @@ pub fn restore(
         .iter()
         .map(|e| e.partition())
         .collect();
-    let (mut read, mut remembered) = (0usize, 0usize);
+    let (mut read, mut remembered, mut unreadable) = (0usize, 0usize, 0usize);
+    let mut first_error = None;
     while !pending.is_empty() {
         if started.elapsed() > timeout {
             return Err(format!(
@@ -105,7 +104,13 @@ pub fn restore(
             None => {}
             Some(Ok(m)) => {
                 read += 1;
-                remembered += usize::from(apply(index, m.payload()));
+                match apply(index, m.payload()) {
+                    Ok(added) => remembered += usize::from(added),
+                    Err(e) => {
+                        unreadable += 1;
+                        first_error.get_or_insert(e.to_string());
+                    }
+                }
             }
             Some(Err(KafkaError::PartitionEOF(p))) => {
                 pending.remove(&p);
@@ -113,9 +118,14 @@ pub fn restore(
             Some(Err(e)) => tracing::warn!(error = %e, "dedup index read error"),
         }
     }
+    if let Some(error) = first_error {
+        // One line for the lot: after an upgrade every old record is unreadable.
+        tracing::warn!(unreadable, first_error = %error, "skipped unreadable dedup index records");
+    }
     tracing::info!(
         read,
         remembered,
+        unreadable,
         window = index.lock().len(),
         elapsed_ms = started.elapsed().as_millis() as u64,
         "dedup index restored"
@@ -137,7 +147,9 @@ pub fn follow(
                 match consumer.poll(Duration::from_millis(200)) {
                     None | Some(Err(KafkaError::PartitionEOF(_))) => {}
                     Some(Ok(m)) => {
-                        apply(&index, m.payload());
+                        if let Err(e) = apply(&index, m.payload()) {
+                            tracing::warn!(error = %e, "skipping unreadable dedup index record");
+                        }
                     }
                     Some(Err(e)) => tracing::warn!(error = %e, "dedup index read error"),
                 }
