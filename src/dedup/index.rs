@@ -44,7 +44,7 @@
 //! Slot numbers are 24 bits in a band cell, which caps [`IndexConfig::max_entries`] at
 //! [`MAX_ENTRIES`].
 //!
-//! The target, 64 B per article, is not reached, and not by trimming: the signature
+//! The 64 B per article first asked for is not reached, and cannot be by trimming: the signature
 //! that keeps estimate-only precision and recall near 0.96/0.95 needs 32 B, the article's own id
 //! at least 16 B, and finding candidates and exact copies at least one 4-byte cell per key. A
 //! SimHash of 8 bytes would fit but cannot tell J = 0.8 from J = 0.6 (see
