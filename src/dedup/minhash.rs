@@ -27,7 +27,7 @@
 //! constraint, and one bit is the most accurate use of a fixed number of bits when J is high
 //! (Li & König, figure 2).
 //!
-//! Candidates come from [`BANDS`] = 8 bands of [`ROWS`] = 2 *full* 64-bit minima (the first 16
+//! Candidates come from [`BANDS`] = 8 bands of [`ROWS`] = 2 *full* 32-bit minima (the first 16
 //! of the 256), so a band matches with probability J² exactly, without the chance agreement of
 //! one-bit values: a pair at J = 0.8 shares at least one band with probability
 //! 1 − (1 − 0.64)⁸ ≈ 0.9997, which leaves room for the lossy band table of the window (it may
