@@ -9,7 +9,9 @@
 //!   [`stage::Pipeline`]; [`dedup`] is the deduplication stage (exact and near copies,
 //!   repeated paragraphs) and its window; [`entities`] extracts people, organisations, places
 //!   and nationalities with a bundled perceptron tagger and resolves them into entities;
-//!   [`stance`] finds who says what for or against whom, with evidence and the deciding cue;
+//!   [`claims`] finds every attributed statement (who said, wrote, holds or wants what) with its
+//!   source, cue and content spans and the entity that speaks; [`stance`] finds who is for or
+//!   against whom on those claims, with evidence and the deciding cue;
 //!   [`record`] is the output
 //!   document; [`enrich`] runs one message end to end and yields either an output record or a
 //!   [`dead_letter::DeadLetter`]; [`offsets`] decides which input offsets may be committed.
@@ -31,6 +33,7 @@
 #![deny(missing_docs)]
 
 pub mod article;
+pub mod claims;
 pub mod config;
 pub mod dead_letter;
 pub mod dedup;

@@ -105,6 +105,17 @@ enum EvalCommand {
         #[arg(long)]
         model: Option<std::path::PathBuf>,
     },
+    /// Content-span precision, recall and F1 and speaker accuracy of claims against a
+    /// hand-annotated attribution set (data/eval/attribution-dev.jsonl).
+    Claims {
+        /// Gold JSON Lines: one article per line with id, body and claims.
+        #[arg(long)]
+        gold: std::path::PathBuf,
+        /// Score these predictions (JSON Lines of {id, claims, entities?}) instead of running
+        /// the worker's stages.
+        #[arg(long)]
+        predictions: Option<std::path::PathBuf>,
+    },
     /// Accuracy, per-class and macro F1 of the stance toward a target on NewsMTSC JSON Lines.
     Stance {
         /// NewsMTSC JSON Lines: sentence, target offsets, polarity 2/4/6.
@@ -255,6 +266,14 @@ fn real_main(command: Command) -> anyhow::Result<ExitCode> {
                 },
                 &mut std::io::stderr(),
             )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval(EvalCommand::Claims { gold, predictions }) => {
+            let source = match predictions.as_deref() {
+                Some(p) => news_enricher::eval::ClaimSource::File(p),
+                None => news_enricher::eval::ClaimSource::Worker,
+            };
+            news_enricher::eval::eval_claims(&gold, source, &mut std::io::stdout())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval(EvalCommand::Stance { newsmtsc, model }) => {

@@ -9,11 +9,10 @@ use serde::{Deserialize, Serialize};
 use crate::article::Article;
 use crate::dedup::index::IndexEntry;
 use crate::dedup::paragraphs::RepeatedParagraph;
-use crate::entities::Entity;
-use crate::stance::Stance;
+use crate::entities::{Entity, EntityType};
 
 /// Version of the output record's schema, also sent as a message header.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The worker's own version, stamped into provenance.
 pub const WORKER_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -32,6 +31,8 @@ pub struct EnrichedRecord {
     /// Named entities (people, organisations, places, nationalities), in order of first
     /// mention.
     pub entities: Vec<Entity>,
+    /// Attributed statements: who said, wrote, holds or wants what, in text order.
+    pub claims: Vec<Claim>,
     /// Stance tags: who says what for or against whom, with the evidence.
     pub stances: Vec<Stance>,
     /// Where the input came from and who processed it.
@@ -51,6 +52,7 @@ impl EnrichedRecord {
             article,
             dedup: Dedup::default(),
             entities: Vec::new(),
+            claims: Vec::new(),
             stances: Vec::new(),
             provenance,
             index_entry: None,
@@ -167,4 +169,156 @@ impl Provenance {
             stages,
         }
     }
+}
+
+/// A char span of the body with its text, as every tag publishes its evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    /// The text as written.
+    pub text: String,
+    /// Char offset of its first character in the body.
+    pub start: usize,
+    /// Char offset one past its last character.
+    pub end: usize,
+}
+
+/// How a statement is attributed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimKind {
+    /// Quoted words.
+    DirectQuote,
+    /// A speech or thought act in the writer's words: "X said that …", "according to X, …".
+    Indirect,
+    /// A position, intention or attitude the writer attributes: "X plans to …", "X backs …",
+    /// "Iran has accused Israel of …".
+    Reported,
+    /// Words posted on a social platform or an embedded post signed by its author.
+    Post,
+}
+
+/// The pattern that found a claim, so each claim says why it is there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimRule {
+    /// A quote followed by its attribution: `“…,” she said`, `“…,” said Mr Smith`.
+    QuoteThenCue,
+    /// An attribution leading into a quote: `She said: “…”`, `the words of Biden that “…”`.
+    CueThenQuote,
+    /// A quote with no attribution of its own that goes on with the previous speaker's words.
+    QuoteContinues,
+    /// A post embedded in the article and signed `— Name (@handle) date`.
+    SignedPost,
+    /// A verb of saying or thinking before its clause: `X said (that) …`, `X believes …`.
+    CueThenClause,
+    /// The attribution after the clause: `…, X said.`, `…, says X`.
+    ClauseThenCue,
+    /// `according to X, …` or `…, according to X`.
+    AccordingTo,
+    /// A noun of saying: `X's claim that …`, `in a statement, X …`, `X's warning …`.
+    CueNoun,
+    /// A verb of position or intention with its object: `X backs …`, `X plans to …`.
+    Position,
+}
+
+/// How the speaker of a claim was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpeakerRule {
+    /// The source is a name of the entity ("Mr Blair", "Tory leader Michael Howard").
+    Name,
+    /// A pronoun resolved to the nearest compatible earlier speaker or subject.
+    Pronoun,
+    /// A description resolved to an entity with that role or kind ("the chancellor", "the
+    /// newspaper").
+    Description,
+    /// No source words: the speaker of the claim this one continues.
+    PreviousSpeaker,
+    /// The source names no entity ("a spokesman", "officials"), or could not be resolved with
+    /// confidence: the speaker is left null.
+    Unresolved,
+}
+
+/// One attributed statement: who (source, speaker) said or holds what (content), and the words
+/// that say so (cue).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Claim {
+    /// How it is attributed.
+    pub kind: ClaimKind,
+    /// Canonical name of the entity (an entry of `entities`) the source refers to; `None` when
+    /// the source names no entity or could not be resolved.
+    pub speaker: Option<String>,
+    /// Its type.
+    pub speaker_type: Option<EntityType>,
+    /// How the speaker was found.
+    pub speaker_rule: SpeakerRule,
+    /// The words naming the source as written ("he", "the newspaper", "Mrs. Clinton"); `None`
+    /// when no words do (a quote continuing an earlier speaker's).
+    pub source: Option<Span>,
+    /// The attributing words ("said", "according to", "posted on X"); `None` when layout alone
+    /// attributes the content.
+    pub cue: Option<Span>,
+    /// What was said or held: quote marks excluded.
+    pub content: Span,
+    /// Later parts of a quote the attribution interrupts (`“…,” he said, “…”`), or of a quote
+    /// running over several paragraphs.
+    #[serde(default)]
+    pub content_parts: Vec<Span>,
+    /// Where the same content appears again word for word (an embedded post quoted twice).
+    #[serde(default)]
+    pub repeats: Vec<Span>,
+    /// The pattern that found it.
+    pub rule: ClaimRule,
+}
+
+/// Which rule decided a stance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StanceRule {
+    /// A stance cue takes the target as its object.
+    CueGovernsTarget,
+    /// The target is the subject of a negated modal ("Iran must not").
+    ModalNegation,
+    /// The polarity model, by its most decisive word.
+    Model,
+}
+
+/// For, against or neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StanceLabel {
+    /// The speaker is for the target.
+    Support,
+    /// The speaker is against the target.
+    Oppose,
+    /// Neither.
+    Neutral,
+}
+
+/// One speaker → target stance, built on a claim.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stance {
+    /// Index into the record's `claims` of the claim that carries it.
+    pub claim: usize,
+    /// Canonical name of the speaker's entity.
+    pub speaker: String,
+    /// Its type.
+    pub speaker_type: EntityType,
+    /// Canonical name of the target's entity.
+    pub target: String,
+    /// Its type.
+    pub target_type: EntityType,
+    /// The stance.
+    pub stance: StanceLabel,
+    /// Confidence in [0, 1].
+    pub confidence: f64,
+    /// The sentence of the claim's content that carries it (within the content).
+    pub evidence: Span,
+    /// The cue that decided: a lexicon entry ("commitment", "accus*"), "must not", or the
+    /// model's most decisive word.
+    pub cue: String,
+    /// Which rule decided.
+    pub rule: StanceRule,
+    /// How the claim was made.
+    pub kind: ClaimKind,
 }

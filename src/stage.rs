@@ -8,6 +8,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
+use crate::claims::{ClaimFinder, ClaimStage};
 use crate::dedup::index::IndexConfig;
 use crate::dedup::{DedupStage, SharedIndex};
 use crate::entities::{EntityStage, Tagger};
@@ -54,21 +55,34 @@ pub enum StageKind {
     Dedup,
     /// Entity extraction: people, organisations, places, nationalities.
     Entities,
-    /// Stance tagging: who says what for or against whom. Reads the entities, so it must come
-    /// after `entities`.
+    /// Claims: who said, wrote, holds or wants what. Reads the entities, so it must come after
+    /// `entities`.
+    Claims,
+    /// Stance tagging: who is for or against whom. Built on the claims, so it must come after
+    /// `claims`.
     Stance,
 }
 
 impl StageKind {
     /// Default pipeline.
-    pub const DEFAULT: &'static [StageKind] =
-        &[StageKind::Dedup, StageKind::Entities, StageKind::Stance];
+    pub const DEFAULT: &'static [StageKind] = &[
+        StageKind::Dedup,
+        StageKind::Entities,
+        StageKind::Claims,
+        StageKind::Stance,
+    ];
 
     /// Checks that every stage's inputs are produced by an earlier stage.
     pub fn check_order(kinds: &[StageKind]) -> Result<(), String> {
-        if let Some(s) = kinds.iter().position(|k| *k == StageKind::Stance) {
-            if !kinds[..s].contains(&StageKind::Entities) {
-                return Err("stage `stance` needs `entities` before it".into());
+        let needs = [
+            (StageKind::Claims, StageKind::Entities, "claims", "entities"),
+            (StageKind::Stance, StageKind::Claims, "stance", "claims"),
+        ];
+        for (stage, input, name, input_name) in needs {
+            if let Some(s) = kinds.iter().position(|k| *k == stage) {
+                if !kinds[..s].contains(&input) {
+                    return Err(format!("stage `{name}` needs `{input_name}` before it"));
+                }
             }
         }
         Ok(())
@@ -83,6 +97,8 @@ pub struct StageSettings {
     /// The entity tagger (model and gazetteers, shared by every stage built from these
     /// settings).
     pub tagger: Tagger,
+    /// The claim finder's lexicons.
+    pub claims: ClaimFinder,
     /// The stance polarity model and lexicons.
     pub stance: TargetScorer,
 }
@@ -90,11 +106,13 @@ pub struct StageSettings {
 impl StageSettings {
     /// Settings with the bundled tagger and `dedup_index`.
     pub fn with_index(dedup_index: SharedIndex) -> Self {
+        // The bundled models are compiled in and checked by the test suite; failing to read one
+        // is a build defect, not a runtime condition.
+        let tagger = Tagger::bundled().expect("the bundled NER model is readable");
         StageSettings {
             dedup_index,
-            // The bundled model is compiled in and checked by the test suite; failing to read it
-            // is a build defect, not a runtime condition.
-            tagger: Tagger::bundled().expect("the bundled NER model is readable"),
+            claims: ClaimFinder::new(tagger.shared_gazetteer()),
+            tagger,
             stance: TargetScorer::bundled().expect("the bundled stance model is readable"),
         }
     }
@@ -135,6 +153,7 @@ impl Pipeline {
                 match kind {
                     StageKind::Dedup => Box::new(DedupStage::new(settings.dedup_index.clone())),
                     StageKind::Entities => Box::new(EntityStage::new(settings.tagger.clone())),
+                    StageKind::Claims => Box::new(ClaimStage::new(settings.claims.clone())),
                     StageKind::Stance => Box::new(StanceStage::new(settings.stance.clone())),
                 }
             })

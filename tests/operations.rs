@@ -116,7 +116,7 @@ fn endpoint_reports_health_readiness_and_metrics_that_promtool_accepts() {
         metric_sum(&text, "news_enricher_messages_produced_total"),
         40.0
     );
-    for stage in ["dedup", "entities", "stance"] {
+    for stage in ["dedup", "entities", "claims", "stance"] {
         assert!(
             text.contains(&format!(
                 "news_enricher_stage_duration_seconds_count{{stage=\"{stage}\"}}"

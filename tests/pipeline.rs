@@ -234,12 +234,16 @@ fn empty_pipeline_is_a_passthrough() {
 }
 
 #[test]
-fn default_pipeline_is_dedup_entities_stance() {
+fn default_pipeline_is_dedup_entities_claims_stance() {
     let p = Pipeline::from_kinds(StageKind::DEFAULT, &StageSettings::default());
-    assert_eq!(p.stage_names(), ["dedup", "entities", "stance"]);
+    assert_eq!(p.stage_names(), ["dedup", "entities", "claims", "stance"]);
     let mut r = record("Reuters reported that Angela Merkel visited Paris.");
     p.run(&mut r).unwrap();
     assert_eq!(r.dedup.status, DedupStatus::Unique);
+    // Reuters reports Merkel's visit: one claim, with Reuters as its speaker.
+    assert_eq!(r.claims.len(), 1, "{:?}", r.claims);
+    assert_eq!(r.claims[0].speaker.as_deref(), Some("Reuters"));
+    assert_eq!(r.claims[0].content.text, "Angela Merkel visited Paris");
     let names: Vec<(&str, EntityType)> = r
         .entities
         .iter()
@@ -325,7 +329,10 @@ fn enriched_record_carries_the_article_and_provenance() {
     assert_eq!(prov["topic"], json!("raw-articles"));
     assert_eq!(prov["partition"], json!(5));
     assert_eq!(prov["offset"], json!(1234));
-    assert_eq!(prov["stages"], json!(["dedup", "entities", "stance"]));
+    assert_eq!(
+        prov["stages"],
+        json!(["dedup", "entities", "claims", "stance"])
+    );
     assert_eq!(prov["worker_version"], json!(WORKER_VERSION));
     let ts: DateTime<Utc> = serde_json::from_value(prov["message_timestamp"].clone()).unwrap();
     assert_eq!(ts.timestamp_millis(), 1_712_880_000_000);

@@ -249,7 +249,7 @@ fn binary_output_for_the_seed_article_matches_the_schema() {
     assert_eq!(record["provenance"]["line"], json!(1));
     assert_eq!(
         record["provenance"]["stages"],
-        json!(["dedup", "entities", "stance"])
+        json!(["dedup", "entities", "claims", "stance"])
     );
     // The entity shape is exercised: the seed article names people with roles and countries.
     let entities = record["entities"].as_array().unwrap();
@@ -261,9 +261,20 @@ fn binary_output_for_the_seed_article_matches_the_schema() {
         entities.iter().any(|e| e["country"].is_string()),
         "{entities:?}"
     );
-    // And the stance shape: the seed article has stances.
+    // And the claim and stance shapes: the seed article has both, a claim with a repeat among
+    // them (the embedded post), and every stance names a claim.
+    let claims = record["claims"].as_array().unwrap();
+    assert!(
+        claims
+            .iter()
+            .any(|c| !c["repeats"].as_array().unwrap().is_empty()),
+        "{claims:?}"
+    );
     let stances = record["stances"].as_array().unwrap();
     assert!(!stances.is_empty(), "the seed article has stances");
+    for s in stances {
+        assert!(s["claim"].as_u64().unwrap() < claims.len() as u64);
+    }
 }
 
 #[test]
@@ -483,6 +494,11 @@ fn records_with_missing_or_unknown_fields_do_not_validate() {
             "entities not an array",
         ),
         (mutate(base, |r| r["stances"] = Value::Null), "stances null"),
+        (mutate(base, |r| r["claims"] = Value::Null), "claims null"),
+        (
+            mutate(base, |r| r["claims"] = json!([{"kind": "direct_quote"}])),
+            "claim without content",
+        ),
         (
             mutate(base, |r| r["provenance"]["offset"] = json!("7")),
             "string offset",

@@ -1,21 +1,31 @@
-//! The stance stage end to end: the seed article's stances with their evidence, claim kinds
-//! and speaker resolution on small texts, the NewsMTSC dev score through `eval stance`, and
-//! that the shipped model is exactly what `train stance` makes.
+//! The stance stage end to end, on the claims stage's output: the seed article's stances with
+//! their evidence inside their claim, claim kinds and speaker resolution on small texts, the
+//! NewsMTSC dev score through `eval stance`, and that the shipped model is exactly what `train
+//! stance` makes.
 
 mod shared_data;
 
 use std::path::Path;
 use std::process::Command;
 
+use news_enricher::claims::ClaimFinder;
 use news_enricher::entities::resolve::Extractor;
 use news_enricher::entities::Tagger;
-use news_enricher::stance::claims::stances;
+use news_enricher::record::{Claim, ClaimKind, Stance, StanceLabel, StanceRule};
 use news_enricher::stance::polarity::{Model, TrainSettings};
-use news_enricher::stance::{newsmtsc, ClaimKind, Stance, StanceLabel, StanceRule, TargetScorer};
+use news_enricher::stance::{newsmtsc, stances, TargetScorer};
+
+fn claims_and_stances(body: &str) -> (Vec<Claim>, Vec<Stance>) {
+    let tagger = Tagger::bundled().unwrap();
+    let finder = ClaimFinder::new(tagger.shared_gazetteer());
+    let entities = Extractor::new(tagger).extract(body);
+    let claims = finder.claims(body, &entities);
+    let found = stances(body, &entities, &claims, &TargetScorer::bundled().unwrap());
+    (claims, found)
+}
 
 fn stances_of(body: &str) -> Vec<Stance> {
-    let entities = Extractor::new(Tagger::bundled().unwrap()).extract(body);
-    stances(body, &entities, &[], &TargetScorer::bundled().unwrap())
+    claims_and_stances(body).1
 }
 
 fn pairs(all: &[Stance], speaker: &str, target: &str) -> Vec<Stance> {
@@ -40,13 +50,20 @@ fn one(all: &[Stance], speaker: &str, target: &str, label: StanceLabel) -> Stanc
     found[0].clone()
 }
 
-fn assert_evidence(body: &str, all: &[Stance]) {
+/// Every stance's evidence cuts its text out of the body and lies within its claim's content.
+fn assert_evidence(body: &str, claims: &[Claim], all: &[Stance]) {
     let chars: Vec<char> = body.chars().collect();
     for s in all {
         let cut: String = chars[s.evidence.start..s.evidence.end].iter().collect();
         assert_eq!(cut, s.evidence.text, "{s:?}");
         assert!((0.0..=1.0).contains(&s.confidence));
         assert!(!s.cue.is_empty());
+        let claim = &claims[s.claim];
+        assert_eq!(claim.speaker.as_deref(), Some(s.speaker.as_str()), "{s:?}");
+        let inside = std::iter::once(&claim.content)
+            .chain(&claim.content_parts)
+            .any(|c| c.start <= s.evidence.start && s.evidence.end <= c.end);
+        assert!(inside, "evidence outside its claim: {s:?} in {claim:?}");
     }
 }
 
@@ -58,16 +75,8 @@ fn seed_article_stances_with_evidence() {
     .unwrap();
     let article = news_enricher::article::decode(Some(&raw), &Default::default()).unwrap();
     let body = article.body.as_str();
-    let entities = Extractor::new(Tagger::bundled().unwrap()).extract(body);
-    let repeated = news_enricher::dedup::paragraphs::repeated_paragraphs(body);
-    assert_eq!(repeated.len(), 1, "the embedded post repeats the quote");
-    let all = stances(
-        body,
-        &entities,
-        &repeated,
-        &TargetScorer::bundled().unwrap(),
-    );
-    assert_evidence(body, &all);
+    let (claims, all) = claims_and_stances(body);
+    assert_evidence(body, &claims, &all);
 
     let biden = one(&all, "Joe Biden", "Israel", StanceLabel::Support);
     assert!(
@@ -199,15 +208,21 @@ fn shipped_stance_model_is_what_training_on_newsmtsc_produces() {
 }
 
 #[test]
-fn stance_without_entities_first_is_a_configuration_error() {
-    let out = Command::new(env!("CARGO_BIN_EXE_news-enricher"))
-        .args(["enrich", "--stages=stance", "-"])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("needs `entities` before it"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+fn stance_without_claims_and_claims_without_entities_are_configuration_errors() {
+    for (stages, needs) in [
+        ("stance", "stage `stance` needs `claims` before it"),
+        ("entities,stance", "stage `stance` needs `claims` before it"),
+        (
+            "claims,entities",
+            "stage `claims` needs `entities` before it",
+        ),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_news-enricher"))
+            .args(["enrich", &format!("--stages={stages}"), "-"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{stages}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(needs), "{stages}: {stderr}");
+    }
 }

@@ -62,6 +62,11 @@ impl Tagger {
         &self.gazetteer
     }
 
+    /// The gazetteer, shared (the claims stage reads which places are states).
+    pub fn shared_gazetteer(&self) -> Arc<Gazetteer> {
+        Arc::clone(&self.gazetteer)
+    }
+
     /// The model.
     pub fn model(&self) -> &Model {
         &self.model

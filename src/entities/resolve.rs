@@ -112,6 +112,41 @@ pub struct Extractor {
     tagger: Tagger,
 }
 
+/// Capitalised words that open sentences and are never part of a role ("But Labour spokesman
+/// Fraser Kemp": the role is "Labour spokesman").
+const SENTENCE_OPENERS: &[&str] = &[
+    "But",
+    "And",
+    "Or",
+    "So",
+    "Yet",
+    "However",
+    "Meanwhile",
+    "In",
+    "On",
+    "At",
+    "As",
+    "For",
+    "With",
+    "After",
+    "Before",
+    "When",
+    "While",
+    "If",
+    "The",
+    "A",
+    "An",
+    "Earlier",
+    "Later",
+    "Now",
+    "Then",
+    "Also",
+    "Instead",
+    "Speaking",
+    "Responding",
+    "Asked",
+];
+
 /// Honorifics are titles but not roles.
 const HONORIFICS: &[&str] = &["Mr", "Mr.", "Mrs", "Mrs.", "Ms", "Ms.", "Sir", "Dame"];
 
@@ -463,9 +498,12 @@ struct Group {
     name: String,
     members: Vec<usize>,
     country: Option<(String, String)>,
+    /// A well-known organisation's canonical name, which its aliases share.
+    canon: Option<String>,
 }
 
-fn group(gaz: &Gazetteer, body: &str, tokens: &[Token<'_>], raws: Vec<Raw>) -> Vec<Entity> {
+fn group(gaz: &Gazetteer, body: &str, tokens: &[Token<'_>], mut raws: Vec<Raw>) -> Vec<Entity> {
+    short_organisation_names(gaz, tokens, &mut raws);
     let texts: Vec<&str> = raws.iter().map(|r| &body[r.start..r.end]).collect();
     let words_of = |r: &Raw| -> Vec<String> {
         tokens[r.first..=r.last]
@@ -476,9 +514,17 @@ fn group(gaz: &Gazetteer, body: &str, tokens: &[Token<'_>], raws: Vec<Raw>) -> V
     let mut groups: Vec<Group> = Vec::new();
     // Longest mentions first, so shorter ones can join them.
     let mut order: Vec<usize> = (0..raws.len()).collect();
+    // An honorific is not part of the name: "Mr Blair" sorts (and joins) like "Blair".
+    let honorific = |r: &Raw| {
+        usize::from(
+            r.kind == EntityType::Person
+                && HONORIFICS.contains(&tokens[r.first].text)
+                && r.last > r.first,
+        )
+    };
     order.sort_by_key(|&i| {
         (
-            std::cmp::Reverse(raws[i].last - raws[i].first),
+            std::cmp::Reverse(raws[i].last - raws[i].first - honorific(&raws[i])),
             raws[i].start,
         )
     });
@@ -486,7 +532,18 @@ fn group(gaz: &Gazetteer, body: &str, tokens: &[Token<'_>], raws: Vec<Raw>) -> V
     for &i in &order {
         let r = &raws[i];
         let text = texts[i];
-        let words = words_of(r);
+        let mut words = words_of(r);
+        if honorific(r) == 1 {
+            words.remove(0);
+        }
+        // Aliases of a well-known organisation are one entity ("Tories", "Conservatives").
+        let canon = (r.kind == EntityType::Org)
+            .then(|| {
+                gaz.organisation(text)
+                    .or_else(|| gaz.organisation(strip_the(text)))
+            })
+            .flatten()
+            .map(str::to_owned);
         let country = match r.kind {
             EntityType::Loc if r.source == MentionSource::Capital => gaz.capital(text),
             EntityType::Loc => gaz.country(text).or_else(|| gaz.country(strip_the(text))),
@@ -503,6 +560,9 @@ fn group(gaz: &Gazetteer, body: &str, tokens: &[Token<'_>], raws: Vec<Raw>) -> V
                 // A capital linked to its country is not the city of the same name.
                 (Some(_), None) | (None, Some(_)) => return false,
                 (None, None) => {}
+            }
+            if canon.is_some() && g.canon == canon {
+                return true;
             }
             g.name.eq_ignore_ascii_case(text)
                 || g.words
@@ -521,8 +581,13 @@ fn group(gaz: &Gazetteer, body: &str, tokens: &[Token<'_>], raws: Vec<Raw>) -> V
                 .filter(|(_, g)| {
                     let is_suffix = g.words.ends_with(&words);
                     let is_first_name = r.kind == EntityType::Person && g.words.starts_with(&words);
+                    // "Merrill" for "Merrill Lynch", "Hyundai" for "Hyundai Motor".
+                    let is_short_name = r.kind == EntityType::Org
+                        && words.len() == 1
+                        && g.words.starts_with(&words);
                     let generic = words.len() == 1 && gaz_is_org_word(gaz, &words[0]);
-                    (is_suffix || is_first_name || is_acronym(&words, &g.words)) && !generic
+                    (is_suffix || is_first_name || is_short_name || is_acronym(&words, &g.words))
+                        && !generic
                 })
                 .map(|(k, _)| k)
                 .collect();
@@ -551,6 +616,7 @@ fn group(gaz: &Gazetteer, body: &str, tokens: &[Token<'_>], raws: Vec<Raw>) -> V
                     name,
                     members: Vec::new(),
                     country,
+                    canon,
                 });
                 groups.len() - 1
             }
@@ -610,6 +676,30 @@ fn group(gaz: &Gazetteer, body: &str, tokens: &[Token<'_>], raws: Vec<Raw>) -> V
     out.into_iter().map(|(_, e)| e).collect()
 }
 
+/// Label consistency for organisations: a single word that starts a longer organisation name
+/// found in the same article is that organisation ("Merrill said" after "Merrill Lynch",
+/// whatever type the tagger gave the short form).
+fn short_organisation_names(gaz: &Gazetteer, tokens: &[Token<'_>], raws: &mut [Raw]) {
+    let firsts: Vec<&str> = raws
+        .iter()
+        .filter(|r| r.kind == EntityType::Org && r.last > r.first)
+        .map(|r| tokens[r.first].text)
+        .filter(|w| !gaz_is_org_word(gaz, w))
+        .collect();
+    if firsts.is_empty() {
+        return;
+    }
+    for r in raws.iter_mut() {
+        if r.first == r.last
+            && matches!(r.kind, EntityType::Person | EntityType::Loc)
+            && firsts.contains(&tokens[r.first].text)
+            && gaz.country(tokens[r.first].text).is_none()
+        {
+            r.kind = EntityType::Org;
+        }
+    }
+}
+
 fn strip_the(s: &str) -> &str {
     s.strip_prefix("the ").unwrap_or(s)
 }
@@ -643,6 +733,7 @@ fn role_of(gaz: &Gazetteer, body: &str, tokens: &[Token<'_>], r: &Raw) -> Option
         w.chars().next().is_some_and(char::is_uppercase)
             && w.chars().any(char::is_alphabetic)
             && !HONORIFICS.contains(&w)
+            && !SENTENCE_OPENERS.contains(&w)
             || matches!(w, "of" | "for" | "and")
             || is_title(i)
     };

@@ -180,8 +180,12 @@ pub fn sentences(body: &str, tokens: &[Token<'_>]) -> Vec<std::ops::Range<usize>
     while i < tokens.len() {
         let mut end_here = false;
         if ends_sentence(tokens[i].text) {
-            // Closing quotes and brackets stay with the sentence they close.
-            while i + 1 < tokens.len() && matches!(tokens[i + 1].text, "\"" | "”" | "’" | "'" | ")")
+            // Closing quotes and brackets stay with the sentence they close. A straight quote
+            // after a space opens the next sentence's quote instead ("said. \"Next").
+            while i + 1 < tokens.len()
+                && matches!(tokens[i + 1].text, "\"" | "”" | "’" | "'" | ")")
+                && !(matches!(tokens[i + 1].text, "\"" | "'")
+                    && tokens[i + 1].start > tokens[i].end)
             {
                 i += 1;
             }

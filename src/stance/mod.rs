@@ -1,28 +1,33 @@
-//! Stance tagging: who says what for or against whom, with the evidence quote.
+//! Stance tagging: who is for or against whom, built on the claims of the article.
 //!
-//! Built on the entity stage's output (it must run after `entities`):
-//! 1. [`claims`] finds what is said and by whom: direct quotes (straight or curly, across
-//!    sentences, attributed before or after), posts ("posted on X"), indirect speech ("X said
-//!    that …", "X warned …") and reported positions ("Iran has accused Israel of …").
-//! 2. Speakers resolve to entities: a name in the attribution, a title-only reference ("the
-//!    British Foreign Minister" → the person with that role), a pronoun (the nearest earlier
-//!    compatible speaker), or a country or organisation acting as a body.
-//! 3. Targets are the other entities mentioned in the claim.
-//! 4. [`TargetScorer`] decides the stance toward each target: a stance cue governing the target
-//!    ("commitment to Israel's security", "threats from Iran", "Iran must not"), negation
-//!    flipping it, else the NewsMTSC-fitted [`polarity`] model; the cue that decided is named.
+//! Runs after the claims stage (which runs after `entities`). For each claim with a speaker, in
+//! the order of the record's `claims`:
+//! 0. Claims that only credit a report ("according to X, …") carry no stance.
+//! 1. [`targets`]: the entities the claim's content is about, other than the speaker, its own
+//!    side, and what nested claims of others own.
+//! 2. [`decide`]: the stance toward each target — a stance cue governing the target
+//!    ("commitment to Israel's security", "threats from Iran"), a negated modal ("Iran must
+//!    not"), else the NewsMTSC-fitted [`polarity`] model through [`TargetScorer`]; the cue that
+//!    decided is named, and the evidence is the claim's sentence, within its content.
+//! 3. [`merge`]: a stance repeated word for word counts once, and a rule overrules the model.
 //!
-//! The stage is pure and synchronous; model and lexicons are compiled into the binary.
+//! Each stance names its claim (`claim`, an index into `claims`). The stage is pure and
+//! synchronous; model and lexicons are compiled into the binary.
 
-pub mod claims;
+pub mod decide;
+pub mod merge;
 pub mod newsmtsc;
 pub mod polarity;
+pub mod targets;
 
 use std::sync::Arc;
 
 use polarity::{Lexicon, Model, Prediction, Sentence};
 
+use crate::claims::doc::Doc;
 use crate::entities::tokens::{tokenize, Token};
+use crate::entities::Entity;
+use crate::record::{Claim, ClaimKind, ClaimRule, Stance};
 
 const BUNDLED_MODEL: &[u8] = include_bytes!("../../models/stance.bin");
 const SENTIMENT_TSV: &str = include_str!("../../data/lexicons/sentiment.tsv");
@@ -103,7 +108,75 @@ pub fn token_range(text: &str, tokens: &[Token<'_>], from: usize, to: usize) -> 
     (ts, te)
 }
 
-/// The stance stage. Runs after the entity stage, whose entities it reads.
+/// The stances of an article, built on its `claims` (in record order; each stance names its
+/// claim by index).
+pub fn stances(
+    body: &str,
+    entities: &[Entity],
+    claims: &[Claim],
+    scorer: &TargetScorer,
+) -> Vec<Stance> {
+    if entities.is_empty() || claims.is_empty() {
+        return Vec::new();
+    }
+    let doc = Doc::new(body, entities);
+    let mut decider = decide::Decider::new(&doc, scorer);
+    let mut out = Vec::new();
+    for (ci, claim) in claims.iter().enumerate() {
+        // "According to Al Jazeera, …" credits a report of events, not a position its source
+        // takes: no stance.
+        if claim.rule == ClaimRule::AccordingTo {
+            continue;
+        }
+        let Some(speaker) = speaker_entity(entities, claim) else {
+            continue;
+        };
+        let cue_tokens = claim.cue.as_ref().map(|c| doc.tokens_in(c.start, c.end));
+        for t in targets::targets(&doc, claims, ci, speaker) {
+            let sentence = doc.sentence(t.mention.start);
+            let ev = sentence.start.max(t.part.start)..sentence.end.min(t.part.end);
+            // A reported position's own cue governs its object ("Iran has accused Israel").
+            let agent_is_speaker = claim.kind == ClaimKind::Reported;
+            let floor = match &cue_tokens {
+                Some(c)
+                    if agent_is_speaker && c.end <= t.part.start && t.part.start - c.end <= 1 =>
+                {
+                    c.start
+                }
+                _ => ev.start,
+            };
+            let Some(d) = decider.decide(&t, &ev, floor, agent_is_speaker) else {
+                continue;
+            };
+            let sp = &entities[speaker];
+            let target = &entities[t.entity];
+            out.push(Stance {
+                claim: ci,
+                speaker: sp.name.clone(),
+                speaker_type: sp.kind,
+                target: target.name.clone(),
+                target_type: target.kind,
+                stance: d.label,
+                confidence: (d.confidence * 1000.0).round() / 1000.0,
+                evidence: doc.span(ev),
+                cue: d.cue,
+                rule: d.rule,
+                kind: claim.kind,
+            });
+        }
+    }
+    merge::merge(out)
+}
+
+/// The entity a claim's speaker names (canonical names are unique per type).
+fn speaker_entity(entities: &[Entity], claim: &Claim) -> Option<usize> {
+    let name = claim.speaker.as_deref()?;
+    entities
+        .iter()
+        .position(|e| e.name == name && Some(e.kind) == claim.speaker_type)
+}
+
+/// The stance stage. Runs after the claims stage, whose claims (and entities) it reads.
 pub struct StanceStage {
     scorer: TargetScorer,
 }
@@ -124,14 +197,12 @@ impl crate::stage::Stage for StanceStage {
         &self,
         record: &mut crate::record::EnrichedRecord,
     ) -> Result<(), crate::stage::StageError> {
-        record.stances = claims::stances(
+        record.stances = stances(
             &record.article.body,
             &record.entities,
-            &record.dedup.repeated_paragraphs,
+            &record.claims,
             &self.scorer,
         );
         Ok(())
     }
 }
-
-pub use claims::{ClaimKind, Evidence, Stance, StanceLabel, StanceRule};

@@ -1,0 +1,205 @@
+//! Claims: who said, wrote, holds or wants what — every attributed statement of an article,
+//! with its source, cue and content spans and the entity that speaks.
+//!
+//! One article goes through named steps, each in its own module:
+//! 1. [`doc`]: the body tokenised once, with sentences and the entity mention of each token.
+//! 2. [`quotes`]: where quotation marks open and close, robust to unbalanced and mixed marks.
+//! 3. [`find`]: the attribution patterns (quotes attributed before or after, continuing quotes,
+//!    signed posts, "according to", verbs of saying, thinking, position and intention from
+//!    [`cues`], nouns of saying), each claim naming the [`ClaimRule`] that found it.
+//! 4. [`sources`]: each source phrase resolved to an entity — a name, a pronoun by salience and
+//!    agreement, a description by role or kind, a continuing quote by its speaker — or left
+//!    null when the text does not say who. Places speak only as states.
+//! 5. [`repeats`]: a statement printed twice word for word is one claim with `repeats`.
+//!
+//! The stage reads the entity stage's output (it must run after `entities`) and the dedup
+//! stage's repeated paragraphs when present. It is pure and linear in the body: every scan is
+//! bounded by a sentence and a fixed window.
+
+pub mod cues;
+pub mod doc;
+pub mod find;
+pub mod gold;
+pub mod quotes;
+pub mod repeats;
+pub mod sources;
+pub mod words;
+
+use std::sync::Arc;
+
+use cues::CueLexicon;
+use doc::Doc;
+use find::{Finder, Found};
+use sources::{FirstNames, Head, Resolved, Resolver};
+
+use crate::entities::gazetteer::Gazetteer;
+use crate::entities::Entity;
+use crate::record::{Claim, EnrichedRecord, SpeakerRule};
+use crate::stage::{Stage, StageError};
+
+const FIRST_NAMES_TSV: &str = include_str!("../../data/lexicons/first_names.tsv");
+
+/// What the claim finder reads text with: the cue lexicon, first names for pronoun agreement,
+/// and the gazetteer (which places are states).
+#[derive(Debug, Clone)]
+pub struct ClaimFinder {
+    cues: Arc<CueLexicon>,
+    names: Arc<FirstNames>,
+    gazetteer: Arc<Gazetteer>,
+}
+
+impl ClaimFinder {
+    /// The bundled lexicons with `gazetteer` (the entity stage's).
+    pub fn new(gazetteer: Arc<Gazetteer>) -> Self {
+        ClaimFinder {
+            cues: Arc::new(CueLexicon::bundled()),
+            names: Arc::new(FirstNames::parse(FIRST_NAMES_TSV)),
+            gazetteer,
+        }
+    }
+
+    /// The claims of `body`, whose entities are `entities`, in text order of their content.
+    pub fn claims(&self, body: &str, entities: &[Entity]) -> Vec<Claim> {
+        let doc = Doc::new(body, entities);
+        if doc.is_empty() {
+            return Vec::new();
+        }
+        let quotes = quotes::find(&doc);
+        let finder = Finder::new(&doc, &quotes, &self.cues);
+        let quoted = finder.quoted();
+        let mut found = finder.find();
+        found.sort_by_key(|f| (f.anchor(), f.content.start));
+        let found = drop_nested_duplicates(found);
+        let source_mentions: Vec<usize> = found
+            .iter()
+            .filter_map(|f| match f.source.as_ref()?.head {
+                Head::Entity(_) => doc
+                    .mention_at(f.source.as_ref()?.range.end - 1)
+                    .map(|(_, m)| m.start),
+                _ => None,
+            })
+            .collect();
+        let resolver = Resolver::new(
+            &doc,
+            &self.gazetteer,
+            &self.names,
+            &quoted,
+            &source_mentions,
+        );
+        let claims = resolve(&doc, &resolver, &found);
+        repeats::merge(claims)
+    }
+}
+
+/// The same content found twice by different patterns (a quote and the verb before it): the
+/// first found wins.
+fn drop_nested_duplicates(found: Vec<Found>) -> Vec<Found> {
+    let mut out: Vec<Found> = Vec::with_capacity(found.len());
+    for f in found {
+        let dup = out.iter().any(|k| {
+            k.content == f.content
+                || k.cue.is_some() && k.cue == f.cue && ranges_overlap(&k.content, &f.content)
+        });
+        if !dup {
+            out.push(f);
+        }
+    }
+    out
+}
+
+fn ranges_overlap(a: &std::ops::Range<usize>, b: &std::ops::Range<usize>) -> bool {
+    a.start < b.end && b.start < a.end
+}
+
+/// Speakers for every found claim, in text order, then the published form sorted by content.
+fn resolve(doc: &Doc<'_>, resolver: &Resolver<'_, '_>, found: &[Found]) -> Vec<Claim> {
+    let mut resolved: Vec<Resolved> = Vec::with_capacity(found.len());
+    let mut by_id: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    let mut out: Vec<Claim> = Vec::with_capacity(found.len());
+    for f in found {
+        let (speaker, rule) = match (f.carries.and_then(|id| by_id.get(&id)), &f.source) {
+            (Some(&k), None) => (resolved[k].speaker, carried_rule(&out[k])),
+            (Some(&k), Some(np)) => {
+                let own = resolver.resolve(np, &f.exclude, &resolved);
+                if own.0.is_some() {
+                    own
+                } else {
+                    (resolved[k].speaker, carried_rule(&out[k]))
+                }
+            }
+            (None, Some(np)) => resolver.resolve(np, &f.exclude, &resolved),
+            (None, None) => (None, SpeakerRule::Unresolved),
+        };
+        let (speaker, rule) = match speaker {
+            Some(_) => (speaker, rule),
+            None => (None, SpeakerRule::Unresolved),
+        };
+        let unnamed = |class: words::NounClass| {
+            speaker.is_none()
+                && f.source
+                    .as_ref()
+                    .is_some_and(|np| matches!(np.head, Head::Noun(_, c) if c == class))
+        };
+        // A claim inside another's content ("Robin Cook said Lord Goldsmith's admission …") is
+        // not who speaks next.
+        let nested = found
+            .iter()
+            .any(|o| o.id != f.id && o.content.start < f.anchor() && f.anchor() < o.content.end);
+        by_id.insert(f.id, resolved.len());
+        resolved.push(Resolved {
+            at: f.anchor(),
+            nested,
+            speaker,
+            unnamed_group: unnamed(words::NounClass::People),
+            unnamed_person: unnamed(words::NounClass::Role) || unnamed(words::NounClass::Other),
+        });
+        let ent = speaker.map(|e| &doc.entities[e]);
+        out.push(Claim {
+            kind: f.kind,
+            speaker: ent.map(|e| e.name.clone()),
+            speaker_type: ent.map(|e| e.kind),
+            speaker_rule: rule,
+            source: f.source.as_ref().map(|np| doc.span(np.range.clone())),
+            cue: f.cue.clone().map(|c| doc.span(c)),
+            content: doc.span(f.content.clone()),
+            content_parts: f.parts.iter().map(|p| doc.span(p.clone())).collect(),
+            repeats: Vec::new(),
+            rule: f.rule,
+        });
+    }
+    out.sort_by_key(|c| (c.content.start, c.content.end));
+    out
+}
+
+/// How a claim that carries another's speaker names its rule: a continuing quote has no source
+/// words; a participle clause takes the rule of the claim it continues.
+fn carried_rule(from: &Claim) -> SpeakerRule {
+    if from.speaker.is_some() {
+        SpeakerRule::PreviousSpeaker
+    } else {
+        SpeakerRule::Unresolved
+    }
+}
+
+/// The claims stage. Runs after the entity stage, whose entities it reads.
+pub struct ClaimStage {
+    finder: ClaimFinder,
+}
+
+impl ClaimStage {
+    /// A stage over `finder`.
+    pub fn new(finder: ClaimFinder) -> Self {
+        ClaimStage { finder }
+    }
+}
+
+impl Stage for ClaimStage {
+    fn name(&self) -> &'static str {
+        "claims"
+    }
+
+    fn process(&self, record: &mut EnrichedRecord) -> Result<(), StageError> {
+        record.claims = self.finder.claims(&record.article.body, &record.entities);
+        Ok(())
+    }
+}
