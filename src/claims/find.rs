@@ -99,6 +99,12 @@ const FRAME_PREPOSITIONS: &[&str] = &[
     "inside", "near", "at", "in", "on", "during", "yesterday", "today", "tonight",
 ];
 
+/// Conjunctions that open a subordinate clause, which may carry an attribution of its own.
+const SUBORDINATORS: &[&str] = &[
+    "as", "after", "because", "while", "although", "though", "since", "when", "whereas", "before",
+    "until", "unless", "if",
+];
+
 /// Words that show a clause, not the end of an attribution frame, follows a verb of saying.
 #[rustfmt::skip]
 const FRAME_BREAKERS: &[&str] = &[
@@ -1125,9 +1131,30 @@ impl<'d, 'a> Finder<'d, 'a> {
                     }
                 }
             }
+            // "… after Iran vowed to retaliate", "… as the police said they would help": a
+            // subordinate clause with an attribution of its own is that claim, not this one's.
+            if k > start && doc.is(k, SUBORDINATORS) && self.attribution_follows(k + 1, limit) {
+                break;
+            }
             k += 1;
         }
         self.trimmed(start..k).end
+    }
+
+    /// Whether a subject and a finite verb of saying (or position) start at `k`, within a few
+    /// tokens: "the police said", "Iran vowed", "figures showed".
+    fn attribution_follows(&self, k: usize, limit: usize) -> bool {
+        let doc = self.doc;
+        let Some(np) = np_after(doc, k, limit) else {
+            return false;
+        };
+        let mut v = np.range.end;
+        while v < limit && v - np.range.end < 2 && doc.is(v, words::BETWEEN_SUBJECT_AND_VERB) {
+            v += 1;
+        }
+        self.cues
+            .at(doc.w(v), (v + 1 < limit).then(|| doc.w(v + 1)))
+            .is_some_and(|c| !c.participle)
     }
 
     /// `r` without trailing punctuation.

@@ -70,25 +70,27 @@ impl ClaimFinder {
         let mut found = finder.find();
         found.sort_by_key(|f| (f.anchor(), f.content.start));
         let found = drop_nested_duplicates(found);
-        let source_mentions: Vec<usize> = found
+        // Sources of claims nested in another's content ("Robin Cook said Lord Goldsmith's
+        // admission …") are not the subjects of their sentences.
+        let sources: Vec<&sources::Np> = found
             .iter()
-            .filter_map(|f| match f.source.as_ref()?.head {
-                Head::Entity(_) => doc
-                    .mention_at(f.source.as_ref()?.range.end - 1)
-                    .map(|(_, m)| m.start),
-                _ => None,
-            })
+            .filter(|f| !nested_in(&found, f))
+            .filter_map(|f| f.source.as_ref())
             .collect();
-        let resolver = Resolver::new(
-            &doc,
-            &self.gazetteer,
-            &self.names,
-            &quoted,
-            &source_mentions,
-        );
+        let resolver = Resolver::new(&doc, &self.gazetteer, &self.names, &quoted, &sources);
         let claims = resolve(&doc, &resolver, &found);
         repeats::merge(claims)
     }
+}
+
+/// Whether `f` starts inside another claim's content.
+fn nested_in(found: &[Found], f: &Found) -> bool {
+    found.iter().any(|o| {
+        o.id != f.id
+            && o.anchor() < f.anchor()
+            && o.content.start <= f.anchor()
+            && f.anchor() < o.content.end
+    })
 }
 
 /// The same content found twice by different patterns (a quote and the verb before it): the
@@ -142,9 +144,7 @@ fn resolve(doc: &Doc<'_>, resolver: &Resolver<'_, '_>, found: &[Found]) -> Vec<C
         };
         // A claim inside another's content ("Robin Cook said Lord Goldsmith's admission …") is
         // not who speaks next.
-        let nested = found
-            .iter()
-            .any(|o| o.id != f.id && o.content.start < f.anchor() && f.anchor() < o.content.end);
+        let nested = nested_in(found, f);
         by_id.insert(f.id, resolved.len());
         resolved.push(Resolved {
             at: f.anchor(),

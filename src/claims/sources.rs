@@ -80,8 +80,11 @@ pub fn np_before(doc: &Doc<'_>, end: usize, floor: usize) -> Option<Np> {
         return None;
     }
     let last = end - 1;
-    let role_word_as_name =
-        |m: &Range<usize>| m.len() == 1 && is_head_noun(doc, m.start) == Some(NounClass::Role);
+    // A "name" that is a role or a group ("MP", "Labour MPs") heads like the noun it ends in.
+    let role_word_as_name = |m: &Range<usize>| {
+        m.len() == 1 && is_head_noun(doc, m.start) == Some(NounClass::Role)
+            || is_head_noun(doc, m.end - 1) == Some(NounClass::People)
+    };
     let (head, mut start) = if let Some((e, m)) = doc
         .mention_ending_at(last)
         .filter(|(_, m)| !role_word_as_name(m))
@@ -386,18 +389,25 @@ pub fn subject_before(doc: &Doc<'_>, verb: usize, floor: usize) -> Option<Np> {
         i -= 1;
         skipped += 1;
     }
-    if i > floor && doc.w(i - 1) == "," {
+    // Commas and dashes both set off appositions and relative clauses.
+    let separator = |k: usize| doc.is(k, &[",", "-", "—", "–"]);
+    if i > floor && separator(i - 1) {
         let comma = i - 1;
+        // ", which was commissioned by A, B and C, found": the relative clause may hold commas
+        // of its own; the source is what it describes.
+        if let Some(rel) = (comma.saturating_sub(30).max(floor + 1)..comma)
+            .rev()
+            .find(|&k| separator(k - 1) && doc.is(k, &["who", "which", "whose"]))
+        {
+            return np_before(doc, rel - 1, floor);
+        }
         let open = (comma.saturating_sub(25).max(floor)..comma)
             .rev()
-            .find(|&k| doc.w(k) == ",")?;
+            .find(|&k| separator(k))?;
         if open + 1 >= comma {
             return None;
         }
         let before = np_before(doc, open, floor)?;
-        if doc.is(open + 1, &["who", "which", "whose"]) {
-            return Some(before);
-        }
         let inner = np_before(doc, comma, open + 1).filter(|n| n.range.start == open + 1);
         return Some(Np {
             apposition: inner.map(Box::new),
@@ -542,6 +552,8 @@ pub struct Resolver<'d, 'a> {
     subject: Vec<bool>,
     /// Per sentence: how many sentences before it are narrative (not wholly quoted).
     narrative: Vec<u32>,
+    /// Role words found before people's names in claim sources.
+    learned_roles: Vec<(usize, Vec<String>)>,
 }
 
 /// Sentences back a pronoun or description looks for its antecedent.
@@ -549,15 +561,55 @@ const ANTECEDENT_SENTENCES: usize = 3;
 
 impl<'d, 'a> Resolver<'d, 'a> {
     /// A resolver over `doc`; `quoted` marks the tokens inside quotation marks (mentions there
-    /// are not antecedents); `source_mentions` are the first tokens of mentions that head a
-    /// claim's source (subjects, wherever they stand in their sentence).
+    /// are not antecedents); `sources` are the claims' source phrases: names heading them are
+    /// subjects wherever they stand, and the role words before a name are that person's roles.
     pub fn new(
         doc: &'d Doc<'a>,
         gazetteer: &'d Gazetteer,
         names: &FirstNames,
         quoted: &[bool],
-        source_mentions: &[usize],
+        sources: &[&Np],
     ) -> Self {
+        let mut source_mentions = Vec::new();
+        let mut learned_roles = Vec::new();
+        for np in sources {
+            let Head::Entity(e) = np.head else {
+                continue;
+            };
+            let Some((_, m)) = doc.mention_at(np.range.end - 1) else {
+                continue;
+            };
+            source_mentions.push(m.start);
+            if doc.entities[e].kind == EntityType::Person {
+                let role: Vec<String> = (np.range.start..m.start)
+                    .filter(|&k| {
+                        is_head_noun(doc, k) == Some(NounClass::Role)
+                            || doc.is(k, words::ROLE_MODIFIERS)
+                    })
+                    .map(|k| doc.w(k).to_owned())
+                    .collect();
+                if !role.is_empty() {
+                    learned_roles.push((e, role));
+                }
+            }
+        }
+        // A sentence's subject: its first mention outside quotes, past an opening adverbial
+        // ("During Labour's years in opposition, Mr Cunningham …"), not after a preposition,
+        // not premodifying a name ("British Commander Colonel Bob Stewart"). A possessor at
+        // the start counts ("Mr Brown's insistence …" is about Mr Brown).
+        let mut subject_zone = vec![0usize; doc.sentences.len()];
+        for (k, r) in doc.sentences.iter().enumerate() {
+            let first = (r.start..r.end)
+                .find(|&i| doc.raw(i).chars().any(char::is_alphanumeric))
+                .unwrap_or(r.start);
+            subject_zone[k] = if doc.is(first, words::ADVERBIAL_OPENERS) {
+                (first..r.end.min(first + 20))
+                    .find(|&i| doc.w(i) == ",")
+                    .map_or(r.start, |c| c + 1)
+            } else {
+                r.start
+            };
+        }
         let mut mentions = Vec::new();
         let mut subject = Vec::new();
         let mut last_sentence = u32::MAX;
@@ -569,28 +621,27 @@ impl<'d, 'a> Resolver<'d, 'a> {
                 continue;
             }
             let s = doc.sentence_of[i];
-            // A mention that premodifies a name ("British Commander Colonel Bob Stewart") is
-            // not the subject; the name after it may be.
-            let premodifier = m.end < doc.len()
-                && doc.capitalised(m.end)
-                && doc.mention_at(m.end).is_some_and(|(f, _)| f != e);
-            let first_in_sentence = s != last_sentence;
-            if !premodifier {
+            let premodifier = {
+                let mut k = m.end;
+                while k < doc.len()
+                    && k - m.end < 4
+                    && (doc.is(k, words::ROLE_MODIFIERS)
+                        || is_head_noun(doc, k) == Some(NounClass::Role)
+                        || doc.is(k, words::MALE_HONORIFICS)
+                        || doc.is(k, words::FEMALE_HONORIFICS))
+                {
+                    k += 1;
+                }
+                doc.mention_at(k).is_some_and(|(f, _)| f != e)
+            };
+            let after_preposition = i > 0 && doc.is(i - 1, words::PREPOSITIONS);
+            let candidate = i >= subject_zone[s as usize] && !premodifier && !after_preposition;
+            let first_in_sentence = candidate && s != last_sentence;
+            if candidate {
                 last_sentence = s;
             }
-            let after_preposition = i > 0
-                && doc.is(
-                    i - 1,
-                    &[
-                        "in", "at", "on", "to", "from", "with", "by", "for", "of", "about",
-                        "against",
-                    ],
-                );
             mentions.push((i, e));
-            subject.push(
-                first_in_sentence && !after_preposition && !premodifier
-                    || source_mentions.contains(&i),
-            );
+            subject.push(first_in_sentence || source_mentions.contains(&i));
         }
         let genders = doc
             .entities
@@ -616,6 +667,7 @@ impl<'d, 'a> Resolver<'d, 'a> {
             mentions,
             subject,
             narrative,
+            learned_roles,
         }
     }
 
@@ -690,7 +742,8 @@ impl<'d, 'a> Resolver<'d, 'a> {
         }
     }
 
-    /// The one entity with a mention written as token `t`, or whose name starts or ends with it.
+    /// The one entity with a mention written as token `t`, or with that word in its name
+    /// ("Yili" for "Inner Mongolia Yili Industrial").
     fn named_elsewhere(&self, t: usize) -> Option<usize> {
         let word = self.doc.raw(t);
         let hits: Vec<usize> = self
@@ -701,15 +754,38 @@ impl<'d, 'a> Resolver<'d, 'a> {
             .filter(|(_, e)| {
                 e.kind != EntityType::Norp
                     && (e.mentions.iter().any(|m| m.text == word)
-                        || e.name.split_whitespace().next() == Some(word)
-                        || e.name.split_whitespace().last() == Some(word))
+                        || e.name.split_whitespace().any(|w| w == word))
             })
             .map(|(k, _)| k)
             .collect();
         match hits.as_slice() {
             [e] => Some(*e),
-            _ => None,
+            _ => {
+                // Several: the one mentioned exactly so, if only one is.
+                let exact: Vec<usize> = hits
+                    .into_iter()
+                    .filter(|&e| self.doc.entities[e].mentions.iter().any(|m| m.text == word))
+                    .collect();
+                (exact.len() == 1).then(|| exact[0])
+            }
         }
+    }
+
+    /// Words of the roles the article gives person `e`: its entity role, and the role words
+    /// before its name in the claims' sources ("BBC labour affairs correspondent Stephen
+    /// Cape said" makes a later "our correspondent" him).
+    fn role_words(&self, e: usize) -> Vec<String> {
+        let mut words: Vec<String> = self.doc.entities[e]
+            .role
+            .as_deref()
+            .map(|r| r.split_whitespace().map(str::to_lowercase).collect())
+            .unwrap_or_default();
+        for (who, learned) in &self.learned_roles {
+            if *who == e {
+                words.extend(learned.iter().cloned());
+            }
+        }
+        words
     }
 
     /// Whether a phrase refers to one known thing ("the chancellor", "his spokesman", "Tory
@@ -717,7 +793,7 @@ impl<'d, 'a> Resolver<'d, 'a> {
     fn definite(&self, np: &Np) -> bool {
         let first = np.range.start;
         self.doc
-            .is(first, &["the", "his", "her", "its", "their", "this"])
+            .is(first, &["the", "his", "her", "its", "their", "this", "our"])
             || self.doc.capitalised(first)
                 && !self
                     .doc
@@ -813,6 +889,8 @@ impl<'d, 'a> Resolver<'d, 'a> {
                 self.salient(at, exclude, before, false, person)
                     .or_else(|| self.protagonist(at, exclude, person))
             }
+            // "it" refers to too many things (a bill, a study, a motion) to be any organisation
+            // named before: only the organisation that just spoke.
             // "it" refers to too many things (a bill, a study, a motion) to be any organisation
             // named before: only the organisation that just spoke.
             "it" => latest
@@ -966,18 +1044,18 @@ impl<'d, 'a> Resolver<'d, 'a> {
             if e.kind != EntityType::Person || exclude.contains(&k) {
                 continue;
             }
-            let Some(role) = e.role.as_deref() else {
+            let role_words = self.role_words(k);
+            if role_words.is_empty() {
                 continue;
-            };
+            }
             let Some(last) = self.last_mention_before(k, at) else {
                 continue;
             };
-            let role_words: Vec<String> = role.split_whitespace().map(str::to_lowercase).collect();
             let shared = words
                 .iter()
                 .filter(|w| role_words.iter().any(|r| r == *w))
                 .count();
-            let head_matches = role_words.last().is_some_and(|r| r == doc.w(head));
+            let head_matches = role_words.iter().any(|r| r == doc.w(head));
             let first = usize::from(role_words.first().is_some_and(|r| r == words[0]));
             let ok = shared >= 2 || (words.len() == 1 && head_matches);
             if !ok {
@@ -1026,12 +1104,10 @@ impl<'d, 'a> Resolver<'d, 'a> {
             .collect();
         self.salient(np.range.start, exclude, before, false, |e| {
             let ent = &doc.entities[e];
-            ent.kind == EntityType::Person
-                && !same_sentence.contains(&e)
-                && ent.role.as_deref().is_none_or(|role| {
-                    role.split_whitespace()
-                        .any(|r| words.iter().any(|w| r.eq_ignore_ascii_case(w)))
-                })
+            ent.kind == EntityType::Person && !same_sentence.contains(&e) && {
+                let known = self.role_words(e);
+                known.is_empty() || known.iter().any(|r| words.iter().any(|w| r == w))
+            }
         })
     }
 
@@ -1041,20 +1117,21 @@ impl<'d, 'a> Resolver<'d, 'a> {
         let kind = self.doc.w(head);
         let here = self.doc.sentence_of[at] as usize;
         let upto = self.mentions.partition_point(|&(t, _)| t < at);
+        let fits = |e: usize| {
+            let ent = &self.doc.entities[e];
+            ent.kind == EntityType::Org && !exclude.contains(&e) && org_fits(kind, &ent.name)
+        };
         for k in (0..upto).rev() {
             let (t, e) = self.mentions[k];
             if here - self.doc.sentence_of[t] as usize > ANTECEDENT_SENTENCES + 2 {
                 break;
             }
-            let ent = &self.doc.entities[e];
-            if ent.kind != EntityType::Org || exclude.contains(&e) {
-                continue;
-            }
-            if org_fits(kind, &ent.name) {
+            if fits(e) {
                 return Some(e);
             }
         }
-        None
+        // "the company" far from any name: the organisation the article is about.
+        self.protagonist(at, exclude, fits)
     }
 
     fn last_mention_before(&self, e: usize, at: usize) -> Option<usize> {

@@ -581,10 +581,11 @@ fn group(gaz: &Gazetteer, body: &str, tokens: &[Token<'_>], mut raws: Vec<Raw>) 
                 .filter(|(_, g)| {
                     let is_suffix = g.words.ends_with(&words);
                     let is_first_name = r.kind == EntityType::Person && g.words.starts_with(&words);
-                    // "Merrill" for "Merrill Lynch", "Hyundai" for "Hyundai Motor".
+                    // "Merrill" for "Merrill Lynch", "Yili" for "Inner Mongolia Yili
+                    // Industrial".
                     let is_short_name = r.kind == EntityType::Org
                         && words.len() == 1
-                        && g.words.starts_with(&words);
+                        && g.words.contains(&words[0]);
                     let generic = words.len() == 1 && gaz_is_org_word(gaz, &words[0]);
                     (is_suffix || is_first_name || is_short_name || is_acronym(&words, &g.words))
                         && !generic
@@ -676,24 +677,38 @@ fn group(gaz: &Gazetteer, body: &str, tokens: &[Token<'_>], mut raws: Vec<Raw>) 
     out.into_iter().map(|(_, e)| e).collect()
 }
 
-/// Label consistency for organisations: a single word that starts a longer organisation name
-/// found in the same article is that organisation ("Merrill said" after "Merrill Lynch",
-/// whatever type the tagger gave the short form).
+/// Label consistency for organisations: a single word of a longer organisation name found in
+/// the same article is that organisation ("Merrill said" after "Merrill Lynch", whatever type
+/// the tagger gave the short form).
 fn short_organisation_names(gaz: &Gazetteer, tokens: &[Token<'_>], raws: &mut [Raw]) {
+    // Words of longer organisation names: "Merrill" of "Merrill Lynch", "Yili" of "Inner
+    // Mongolia Yili Industrial".
     let firsts: Vec<&str> = raws
         .iter()
         .filter(|r| r.kind == EntityType::Org && r.last > r.first)
-        .map(|r| tokens[r.first].text)
-        .filter(|w| !gaz_is_org_word(gaz, w))
+        .flat_map(|r| tokens[r.first..=r.last].iter().map(|t| t.text))
+        .filter(|w| w.chars().next().is_some_and(char::is_uppercase) && !gaz_is_org_word(gaz, w))
         .collect();
-    if firsts.is_empty() {
-        return;
-    }
-    for r in raws.iter_mut() {
+    for r in raws.iter_mut().filter(|_| !firsts.is_empty()) {
         if r.first == r.last
             && matches!(r.kind, EntityType::Person | EntityType::Loc)
             && firsts.contains(&tokens[r.first].text)
             && gaz.country(tokens[r.first].text).is_none()
+        {
+            r.kind = EntityType::Org;
+        }
+    }
+    // The other way round: a longer name the tagger took for a person, starting with a word
+    // the article uses as an organisation ("Hyundai said" … "Hyundai Motor").
+    let short_orgs: Vec<&str> = raws
+        .iter()
+        .filter(|r| r.kind == EntityType::Org && r.first == r.last)
+        .map(|r| tokens[r.first].text)
+        .collect();
+    for r in raws.iter_mut() {
+        if r.last > r.first
+            && r.kind == EntityType::Person
+            && short_orgs.contains(&tokens[r.first].text)
         {
             r.kind = EntityType::Org;
         }
