@@ -67,6 +67,8 @@ impl Found {
 
 /// Most tokens of a content clause.
 const MAX_CLAUSE: usize = 120;
+/// How many of the latest claims a participle looks back through for its subject's claim.
+const RECENT_CLAIMS: usize = 16;
 /// Tokens between a cue and the quote it introduces.
 const CUE_TO_QUOTE: usize = 12;
 
@@ -178,9 +180,29 @@ impl<'d, 'a> Finder<'d, 'a> {
         self.verbs();
         self.cue_nouns();
         // Last, once every other claim is known: quotes that go on with the claim before them.
+        // One sweep: claims by where their content ends, the quotes in text order.
+        let mut ends: Vec<(usize, usize)> = self
+            .out
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.content.end, i))
+            .collect();
+        ends.sort_unstable();
+        let (mut next, mut prev): (usize, Option<(usize, usize)>) = (0, None);
         for k in unattributed {
-            if !self.part_of[k] {
-                self.quote_continues(k);
+            let open = self.quotes[k].open;
+            while next < ends.len() && ends[next].0 <= open {
+                prev = Some(ends[next]);
+                next += 1;
+            }
+            if self.part_of[k] {
+                continue;
+            }
+            if let Some((_, p)) = prev {
+                if self.quote_continues(k, p) {
+                    let i = self.out.len() - 1;
+                    prev = Some((self.out[i].content.end, i));
+                }
             }
         }
         self.out
@@ -406,7 +428,10 @@ impl<'d, 'a> Finder<'d, 'a> {
     /// `open` (so the quote is part of a paraphrase), else `None`.
     fn lead_in(&self, open: usize) -> Option<usize> {
         let doc = self.doc;
-        let s = doc.sentence(open).start;
+        let s = doc
+            .sentence(open)
+            .start
+            .max(open.saturating_sub(MAX_CLAUSE));
         let mut start = s;
         while start < open
             && (doc.is(start, &["but", "and", "yet", "so", ","]) || doc.raw(start) == "“")
@@ -527,27 +552,22 @@ impl<'d, 'a> Finder<'d, 'a> {
     }
 
     /// A quote with no attribution of its own that goes on with the previous claim's words.
-    fn quote_continues(&mut self, k: usize) {
+    /// `prev`: the claim (index into the claims found) whose content ends last before the
+    /// quote.
+    fn quote_continues(&mut self, k: usize, prev: usize) -> bool {
         let doc = self.doc;
         let q = self.quotes[k];
         if q.words(doc) < 3 {
-            return;
+            return false;
         }
         let starts_sentence = {
             let s = doc.sentence(q.open).start;
-            (s..q.open).all(|i| !doc.raw(i).chars().any(char::is_alphanumeric))
+            q.open - s <= 3 && (s..q.open).all(|i| !doc.raw(i).chars().any(char::is_alphanumeric))
         };
         if !q.continues && !starts_sentence {
-            return;
+            return false;
         }
-        let Some(prev) = self
-            .out
-            .iter()
-            .filter(|f| f.content.end <= q.open)
-            .max_by_key(|f| f.content.end)
-        else {
-            return;
-        };
+        let prev = &self.out[prev];
         let gap = doc.sentence_of[q.open].saturating_sub(doc.sentence_of[prev.content.end - 1]);
         let near = if q.continues { gap <= 4 } else { gap <= 2 };
         if !near
@@ -556,7 +576,7 @@ impl<'d, 'a> Finder<'d, 'a> {
                 ClaimKind::DirectQuote | ClaimKind::Indirect | ClaimKind::Post
             )
         {
-            return;
+            return false;
         }
         let (carries, kind) = (prev.id, prev.kind.max_quote());
         let exclude = self.named_in(&q.content());
@@ -571,6 +591,7 @@ impl<'d, 'a> Finder<'d, 'a> {
             carries: Some(carries),
             exclude,
         });
+        true
     }
 
     // ---- 2. signed posts ----------------------------------------------------------------
@@ -742,6 +763,7 @@ impl<'d, 'a> Finder<'d, 'a> {
                 .out
                 .iter()
                 .rev()
+                .take(RECENT_CLAIMS)
                 .find(|f| f.anchor() >= sentence_start && f.anchor() < v && f.cue.is_some())
             {
                 return (None, Some(prev.id));
@@ -784,7 +806,8 @@ impl<'d, 'a> Finder<'d, 'a> {
         let Some(rest) = self.frame_rest(frame_end, cue, s.end) else {
             return false;
         };
-        let content = self.trimmed(self.clause_start(s.start, comma)..comma);
+        let from = s.start.max(comma.saturating_sub(MAX_CLAUSE));
+        let content = self.trimmed(self.clause_start(from, comma)..comma);
         let min = if rest.is_some() { 1 } else { 3 };
         if content.len() < min {
             return false;
@@ -867,20 +890,18 @@ impl<'d, 'a> Finder<'d, 'a> {
         if after < end && doc.is(after, &["\"", "“"]) {
             return Some(None);
         }
-        // ", adding that …", ", but …": a new frame, the content ends before ours.
+        // ", adding that …", ", but added …", ", while …": a new frame or a new clause, the
+        // content ends before ours; ", and rates may follow" goes on with the content.
+        let new_frame = doc.is(after, &["but", "and"])
+            && self
+                .cues
+                .at(doc.w(after + 1), None)
+                .is_some_and(|c| !c.participle);
         if after >= end
+            || new_frame
             || doc.is(
                 after,
-                &[
-                    "but",
-                    "and",
-                    "while",
-                    "whereas",
-                    "although",
-                    "though",
-                    "as",
-                    "according",
-                ],
+                &["while", "whereas", "although", "though", "as", "according"],
             )
             || self
                 .cues
@@ -889,6 +910,8 @@ impl<'d, 'a> Finder<'d, 'a> {
         {
             return Some(None);
         }
+        // ", and rates may follow": the part starts after the conjunction.
+        let after = after + usize::from(doc.is(after, &["and", "but"]));
         let part = after..self.clause_end(after, end);
         Some((part.len() >= 2).then_some(part))
     }
@@ -990,7 +1013,9 @@ impl<'d, 'a> Finder<'d, 'a> {
             // "posted a loss": a post needs its platform or a quote.
             return None;
         }
-        if f.addressee && !doc.is(k, &["that", "to", ":", ","]) {
+        // "warned MPs (that) …", but not "warned it would …": a subject pronoun starts the
+        // clause.
+        if f.addressee && !doc.is(k, &["that", "to", ":", ","]) && !doc.is(k, words::PRONOUNS) {
             if let Some(np) = np_after(doc, k, end) {
                 if !matches!(np.head, Head::Noun(_, words::NounClass::Document)) {
                     k = np.range.end;
@@ -1157,14 +1182,27 @@ impl<'d, 'a> Finder<'d, 'a> {
             .is_some_and(|c| !c.participle)
     }
 
-    /// `r` without trailing punctuation.
+    /// `r` without trailing punctuation, and without a quotation mark at either edge that no
+    /// mark inside pairs with.
     fn trimmed(&self, r: Range<usize>) -> Range<usize> {
         let doc = self.doc;
-        let mut e = r.end;
-        while e > r.start && doc.is(e - 1, &[".", ",", ";", ":", "!", "-", "—", "–"]) {
-            e -= 1;
+        let mark = |i: usize| doc.is(i, &["\"", "“", "”"]);
+        let (mut s, mut e) = (r.start, r.end);
+        loop {
+            let before = (s, e);
+            while e > s && doc.is(e - 1, &[".", ",", ";", ":", "!", "-", "—", "–"]) {
+                e -= 1;
+            }
+            if e > s && mark(e - 1) && (s..e - 1).filter(|&i| mark(i)).count() % 2 == 0 {
+                e -= 1;
+            }
+            if e > s && mark(s) && (s + 1..e).filter(|&i| mark(i)).count() % 2 == 0 {
+                s += 1;
+            }
+            if (s, e) == before {
+                return s..e;
+            }
         }
-        r.start..e
     }
 
     // ---- 5. nouns of saying -------------------------------------------------------------

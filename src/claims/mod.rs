@@ -72,39 +72,70 @@ impl ClaimFinder {
         let found = drop_nested_duplicates(found);
         // Sources of claims nested in another's content ("Robin Cook said Lord Goldsmith's
         // admission …") are not the subjects of their sentences.
+        let nested = nested_flags(&found);
         let sources: Vec<&sources::Np> = found
             .iter()
-            .filter(|f| !nested_in(&found, f))
-            .filter_map(|f| f.source.as_ref())
+            .zip(&nested)
+            .filter(|(_, &n)| !n)
+            .filter_map(|(f, _)| f.source.as_ref())
             .collect();
         let resolver = Resolver::new(&doc, &self.gazetteer, &self.names, &quoted, &sources);
-        let claims = resolve(&doc, &resolver, &found);
+        let claims = resolve(&doc, &resolver, &found, &nested);
         repeats::merge(claims)
     }
 }
 
-/// Whether `f` starts inside another claim's content.
-fn nested_in(found: &[Found], f: &Found) -> bool {
-    found.iter().any(|o| {
-        o.id != f.id
-            && o.anchor() < f.anchor()
-            && o.content.start <= f.anchor()
-            && f.anchor() < o.content.end
-    })
+/// For each claim (sorted by anchor), whether it starts inside the content of a claim that
+/// starts before it ("Robin Cook said [Lord Goldsmith's admission …]"). One sweep: claims that
+/// start earlier wait in a heap until the sweep reaches their content.
+fn nested_flags(found: &[Found]) -> Vec<bool> {
+    use std::cmp::Reverse;
+    let mut waiting: std::collections::BinaryHeap<Reverse<(usize, usize)>> =
+        std::collections::BinaryHeap::new();
+    let (mut added, mut open_until) = (0usize, 0usize);
+    let mut out = Vec::with_capacity(found.len());
+    for f in found {
+        let at = f.anchor();
+        while added < found.len() && found[added].anchor() < at {
+            let o = &found[added];
+            waiting.push(Reverse((o.content.start, o.content.end)));
+            added += 1;
+        }
+        while let Some(&Reverse((start, end))) = waiting.peek() {
+            if start > at {
+                break;
+            }
+            waiting.pop();
+            open_until = open_until.max(end);
+        }
+        out.push(at < open_until);
+    }
+    out
 }
 
 /// The same content found twice by different patterns (a quote and the verb before it): the
 /// first found wins.
 fn drop_nested_duplicates(found: Vec<Found>) -> Vec<Found> {
+    let mut contents: std::collections::HashSet<(usize, usize)> = std::collections::HashSet::new();
+    let mut cues: std::collections::HashMap<(usize, usize), Vec<std::ops::Range<usize>>> =
+        std::collections::HashMap::new();
     let mut out: Vec<Found> = Vec::with_capacity(found.len());
     for f in found {
-        let dup = out.iter().any(|k| {
-            k.content == f.content
-                || k.cue.is_some() && k.cue == f.cue && ranges_overlap(&k.content, &f.content)
+        let same_content = contents.contains(&(f.content.start, f.content.end));
+        let same_cue = f.cue.as_ref().is_some_and(|c| {
+            cues.get(&(c.start, c.end))
+                .is_some_and(|cs| cs.iter().any(|k| ranges_overlap(k, &f.content)))
         });
-        if !dup {
-            out.push(f);
+        if same_content || same_cue {
+            continue;
         }
+        contents.insert((f.content.start, f.content.end));
+        if let Some(c) = &f.cue {
+            cues.entry((c.start, c.end))
+                .or_default()
+                .push(f.content.clone());
+        }
+        out.push(f);
     }
     out
 }
@@ -114,11 +145,16 @@ fn ranges_overlap(a: &std::ops::Range<usize>, b: &std::ops::Range<usize>) -> boo
 }
 
 /// Speakers for every found claim, in text order, then the published form sorted by content.
-fn resolve(doc: &Doc<'_>, resolver: &Resolver<'_, '_>, found: &[Found]) -> Vec<Claim> {
+fn resolve(
+    doc: &Doc<'_>,
+    resolver: &Resolver<'_, '_>,
+    found: &[Found],
+    nested: &[bool],
+) -> Vec<Claim> {
     let mut resolved: Vec<Resolved> = Vec::with_capacity(found.len());
     let mut by_id: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
     let mut out: Vec<Claim> = Vec::with_capacity(found.len());
-    for f in found {
+    for (f, &nested) in found.iter().zip(nested) {
         let (speaker, rule) = match (f.carries.and_then(|id| by_id.get(&id)), &f.source) {
             (Some(&k), None) => (resolved[k].speaker, carried_rule(&out[k])),
             (Some(&k), Some(np)) => {
@@ -144,7 +180,6 @@ fn resolve(doc: &Doc<'_>, resolver: &Resolver<'_, '_>, found: &[Found]) -> Vec<C
         };
         // A claim inside another's content ("Robin Cook said Lord Goldsmith's admission …") is
         // not who speaks next.
-        let nested = nested_in(found, f);
         by_id.insert(f.id, resolved.len());
         resolved.push(Resolved {
             at: f.anchor(),

@@ -311,6 +311,14 @@ pub fn np_after(doc: &Doc<'_>, start: usize, ceil: usize) -> Option<Np> {
             i += 1;
             continue;
         }
+        // "BBC Radio 4's Today programme": a number inside a name.
+        if last_head.is_some_and(|h| h + 1 == i && name_like(doc, h))
+            && doc.raw(i).chars().all(|c| c.is_ascii_digit())
+        {
+            last_head = Some(i);
+            i += 1;
+            continue;
+        }
         if doc.is(i, words::NP_JOINERS) && last_head.is_some() && i + 1 < ceil {
             // "a spokesman for the firm": the post-modifier belongs to the phrase.
             let mut k = i + 1;
@@ -554,7 +562,13 @@ pub struct Resolver<'d, 'a> {
     narrative: Vec<u32>,
     /// Role words found before people's names in claim sources.
     learned_roles: Vec<(usize, Vec<String>)>,
+    /// Per entity: the first tokens of its mentions outside quotes, in order.
+    positions: Vec<Vec<usize>>,
 }
+
+/// Most mentions (or claims) back a pronoun looks through: a bound that keeps very long
+/// paragraphs linear.
+const MAX_CANDIDATES: usize = 64;
 
 /// Sentences back a pronoun or description looks for its antecedent.
 const ANTECEDENT_SENTENCES: usize = 3;
@@ -643,6 +657,10 @@ impl<'d, 'a> Resolver<'d, 'a> {
             mentions.push((i, e));
             subject.push(first_in_sentence || source_mentions.contains(&i));
         }
+        let mut positions = vec![Vec::new(); doc.entities.len()];
+        for &(t, e) in &mentions {
+            positions[e].push(t);
+        }
         let genders = doc
             .entities
             .iter()
@@ -668,6 +686,7 @@ impl<'d, 'a> Resolver<'d, 'a> {
             subject,
             narrative,
             learned_roles,
+            positions,
         }
     }
 
@@ -805,7 +824,13 @@ impl<'d, 'a> Resolver<'d, 'a> {
     fn speaker_entity(&self, e: usize) -> Option<usize> {
         let ent = &self.doc.entities[e];
         match ent.kind {
-            EntityType::Person | EntityType::Org => Some(e),
+            // A region the tagger took for a person ("Iowa said") is a place.
+            EntityType::Person if self.place_not_body(&ent.name) => None,
+            EntityType::Person => Some(e),
+            // A region the tagger took for an organisation ("Iowa said"): a place still, and
+            // places speak only as states.
+            EntityType::Org if self.place_not_body(&ent.name) => None,
+            EntityType::Org => Some(e),
             EntityType::Loc if self.is_state(e) => Some(e),
             // A body the tagger took for a place ("the High Court", "BAA"): an organisation
             // word in its name, or the same name typed otherwise elsewhere in the article.
@@ -834,6 +859,26 @@ impl<'d, 'a> Resolver<'d, 'a> {
                     .or(Some(e))
             }
         }
+    }
+
+    /// Whether `name` is a state, province or region and nothing says it is a body: no well-known organisation of that name, no organisation word in it. Cities are
+    /// left alone: too many share their names with people and groups ("Victoria", "Liberty").
+    fn place_not_body(&self, name: &str) -> bool {
+        use crate::entities::gazetteer::{kind, Pos};
+        if self.gazetteer.organisation(name).is_some() {
+            return false;
+        }
+        let words: Vec<&str> = name.split_whitespace().collect();
+        let tags = self.gazetteer.tag(&words);
+        let whole_region = match tags.as_slice() {
+            [t] => t.position(kind::REGION) == Some(Pos::Unit),
+            [first, .., last] => {
+                first.position(kind::REGION) == Some(Pos::Begin)
+                    && last.position(kind::REGION) == Some(Pos::Last)
+            }
+            [] => false,
+        };
+        whole_region && !tags.iter().any(|t| t.position(kind::ORG_WORD).is_some())
     }
 
     /// Whether a place entity is a state (a country or a capital standing for one), which alone
@@ -915,7 +960,8 @@ impl<'d, 'a> Resolver<'d, 'a> {
     fn subject_between(&self, from: usize, to: usize, fits: &impl Fn(usize) -> bool) -> bool {
         let lo = self.mentions.partition_point(|&(t, _)| t < from);
         let hi = self.mentions.partition_point(|&(t, _)| t < to);
-        (lo..hi).any(|k| self.subject[k] && fits(self.mentions[k].1))
+        (lo.max(hi.saturating_sub(MAX_CANDIDATES))..hi)
+            .any(|k| self.subject[k] && fits(self.mentions[k].1))
     }
 
     /// The person an article is about, for a pronoun with no antecedent in reach: the one
@@ -926,14 +972,14 @@ impl<'d, 'a> Resolver<'d, 'a> {
         exclude: &[usize],
         fits: impl Fn(usize) -> bool,
     ) -> Option<usize> {
-        let upto = self.mentions.partition_point(|&(t, _)| t < at);
-        let mut counts: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
-        for &(_, e) in &self.mentions[..upto] {
-            if !exclude.contains(&e) && fits(e) {
-                *counts.entry(e).or_default() += 1;
-            }
-        }
-        let mut ranked: Vec<(usize, usize)> = counts.into_iter().map(|(e, n)| (n, e)).collect();
+        let mut ranked: Vec<(usize, usize)> = self
+            .positions
+            .iter()
+            .enumerate()
+            .filter(|&(e, _)| !exclude.contains(&e) && fits(e))
+            .map(|(e, ps)| (ps.partition_point(|&t| t < at), e))
+            .filter(|&(n, _)| n > 0)
+            .collect();
         ranked.sort_unstable_by(|a, b| b.cmp(a));
         match ranked.as_slice() {
             [(n, e)] if *n >= 3 => Some(*e),
@@ -948,6 +994,7 @@ impl<'d, 'a> Resolver<'d, 'a> {
         before
             .iter()
             .rev()
+            .take(MAX_CANDIDATES)
             .find(|r| r.at < at && !r.nested)
             .filter(|r| here.saturating_sub(self.narrative_of(r.at)) <= ANTECEDENT_SENTENCES)
     }
@@ -998,7 +1045,7 @@ impl<'d, 'a> Resolver<'d, 'a> {
             consider(10 - 3 * d as i32 + 5, s);
         }
         let upto = self.mentions.partition_point(|&(t, _)| t < at);
-        for k in (0..upto).rev() {
+        for k in (upto.saturating_sub(MAX_CANDIDATES)..upto).rev() {
             let (t, e) = self.mentions[k];
             let dist = here - self.narrative_of(t);
             if dist > reach {
@@ -1121,7 +1168,7 @@ impl<'d, 'a> Resolver<'d, 'a> {
             let ent = &self.doc.entities[e];
             ent.kind == EntityType::Org && !exclude.contains(&e) && org_fits(kind, &ent.name)
         };
-        for k in (0..upto).rev() {
+        for k in (upto.saturating_sub(MAX_CANDIDATES)..upto).rev() {
             let (t, e) = self.mentions[k];
             if here - self.doc.sentence_of[t] as usize > ANTECEDENT_SENTENCES + 2 {
                 break;
@@ -1135,12 +1182,9 @@ impl<'d, 'a> Resolver<'d, 'a> {
     }
 
     fn last_mention_before(&self, e: usize, at: usize) -> Option<usize> {
-        let upto = self.mentions.partition_point(|&(t, _)| t < at);
-        self.mentions[..upto]
-            .iter()
-            .rev()
-            .find(|&&(_, m)| m == e)
-            .map(|&(t, _)| t)
+        let ps = &self.positions[e];
+        let n = ps.partition_point(|&t| t < at);
+        n.checked_sub(1).map(|k| ps[k])
     }
 }
 

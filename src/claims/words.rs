@@ -138,6 +138,7 @@ pub fn noun_class(w: &str) -> Option<NounClass> {
         "families", "relatives", "parents", "teachers", "commentators", "diplomats", "bosses",
         "employers", "managers", "staff", "officers", "unions", "councillors", "meps",
         "authorities", "regulators", "government", "others", "some", "many", "businesses", "firms",
+        "someone", "somebody", "everyone", "everybody", "nobody", "anyone", "anybody",
         "companies", "banks", "groups", "charities", "organisations", "organizations", "countries",
         "nations", "states", "governments", "parties", "citizens", "consumers", "customers",
         "users", "patients", "pupils", "students", "women", "men", "children", "victims",
@@ -159,6 +160,7 @@ pub fn noun_class(w: &str) -> Option<NounClass> {
         "coalition", "alliance", "campaign", "body", "corporation", "giant", "producer", "maker",
         "supermarket", "chain", "insurer", "lender", "conglomerate", "publisher", "exchange",
         "fund", "carrier", "team", "studio", "label", "business", "service", "centre", "center",
+        "programme", "program", "show", "podcast",
         "school", "university", "hospital", "foundation", "trust", "lobby", "industry",
     ];
     #[rustfmt::skip]

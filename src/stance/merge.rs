@@ -8,6 +8,9 @@ use std::collections::HashMap;
 
 use crate::record::{Stance, StanceLabel, StanceRule};
 
+/// Earlier evidence of the same speaker, target and stance a new one is compared with.
+const MAX_COMPARED: usize = 32;
+
 /// Evidence text without quotation marks, for comparing repeats.
 fn normalised_evidence(t: &str) -> String {
     t.replace(['“', '”', '"'], "").trim().to_owned()
@@ -23,8 +26,12 @@ pub fn merge(stances: Vec<Stance>) -> Vec<Stance> {
         let theirs = seen
             .entry((s.speaker.clone(), s.target.clone(), s.stance))
             .or_default();
+        // The latest few suffice: a repeat follows what it repeats, and a bound keeps an article
+        // that says the same thing thousands of times linear.
         if theirs
             .iter()
+            .rev()
+            .take(MAX_COMPARED)
             .any(|t| t.contains(&mine) || mine.contains(t.as_str()))
         {
             continue;
@@ -32,16 +39,20 @@ pub fn merge(stances: Vec<Stance>) -> Vec<Stance> {
         theirs.push(mine);
         out.push(s);
     }
-    let ruled: Vec<(String, String, StanceLabel)> = out
-        .iter()
-        .filter(|s| s.rule != StanceRule::Model)
-        .map(|s| (s.speaker.clone(), s.target.clone(), s.stance))
-        .collect();
+    let mut ruled: HashMap<(String, String), Vec<StanceLabel>> = HashMap::new();
+    for s in out.iter().filter(|s| s.rule != StanceRule::Model) {
+        let labels = ruled
+            .entry((s.speaker.clone(), s.target.clone()))
+            .or_default();
+        if !labels.contains(&s.stance) {
+            labels.push(s.stance);
+        }
+    }
     out.retain(|s| {
         s.rule != StanceRule::Model
-            || !ruled
-                .iter()
-                .any(|(sp, t, l)| *sp == s.speaker && *t == s.target && *l != s.stance)
+            || ruled
+                .get(&(s.speaker.clone(), s.target.clone()))
+                .is_none_or(|labels| labels.iter().all(|l| *l == s.stance))
     });
     out
 }

@@ -26,8 +26,9 @@ use polarity::{Lexicon, Model, Prediction, Sentence};
 
 use crate::claims::doc::Doc;
 use crate::entities::tokens::{tokenize, Token};
-use crate::entities::Entity;
+use crate::entities::{Entity, EntityType};
 use crate::record::{Claim, ClaimKind, ClaimRule, Stance};
+use std::collections::HashMap;
 
 const BUNDLED_MODEL: &[u8] = include_bytes!("../../models/stance.bin");
 const SENTIMENT_TSV: &str = include_str!("../../data/lexicons/sentiment.tsv");
@@ -121,6 +122,11 @@ pub fn stances(
     }
     let doc = Doc::new(body, entities);
     let mut decider = decide::Decider::new(&doc, scorer);
+    let by_name: HashMap<(&str, EntityType), usize> = entities
+        .iter()
+        .enumerate()
+        .map(|(k, e)| ((e.name.as_str(), e.kind), k))
+        .collect();
     let mut out = Vec::new();
     for (ci, claim) in claims.iter().enumerate() {
         // "According to Al Jazeera, …" credits a report of events, not a position its source
@@ -128,7 +134,11 @@ pub fn stances(
         if claim.rule == ClaimRule::AccordingTo {
             continue;
         }
-        let Some(speaker) = speaker_entity(entities, claim) else {
+        // The entity the speaker names (canonical names are unique per type).
+        let (Some(name), Some(kind)) = (claim.speaker.as_deref(), claim.speaker_type) else {
+            continue;
+        };
+        let Some(&speaker) = by_name.get(&(name, kind)) else {
             continue;
         };
         let cue_tokens = claim.cue.as_ref().map(|c| doc.tokens_in(c.start, c.end));
@@ -166,14 +176,6 @@ pub fn stances(
         }
     }
     merge::merge(out)
-}
-
-/// The entity a claim's speaker names (canonical names are unique per type).
-fn speaker_entity(entities: &[Entity], claim: &Claim) -> Option<usize> {
-    let name = claim.speaker.as_deref()?;
-    entities
-        .iter()
-        .position(|e| e.name == name && Some(e.kind) == claim.speaker_type)
 }
 
 /// The stance stage. Runs after the claims stage, whose claims (and entities) it reads.

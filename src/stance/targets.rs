@@ -51,13 +51,18 @@ pub fn parts(doc: &Doc<'_>, claim: &Claim) -> Vec<Range<usize>> {
         .collect()
 }
 
-/// The targets of claim `ci` (of `claims`), whose speaker is entity `speaker`.
+/// The targets of claim `ci` (of `claims`, in text order of their content), whose speaker is
+/// entity `speaker`.
 pub fn targets(doc: &Doc<'_>, claims: &[Claim], ci: usize, speaker: usize) -> Vec<Target> {
     let claim = &claims[ci];
     // Nested claims of other speakers own what they say.
-    let inner: Vec<Range<usize>> = claims
+    // Claims are in text order of their content: the candidates start inside this content.
+    let lo = claims.partition_point(|o| o.content.start < claim.content.start);
+    let hi = claims.partition_point(|o| o.content.start < claim.content.end);
+    let inner: Vec<Range<usize>> = claims[lo..hi.max(lo)]
         .iter()
         .enumerate()
+        .map(|(k, o)| (k + lo, o))
         .filter(|&(k, o)| {
             k != ci
                 && o.speaker != claim.speaker
