@@ -81,4 +81,53 @@ fn main() {
         "  (claims + stance) / entities time per article: {:.2} (budget <= 1.00)",
         (c + s) / e
     );
+    scaling(&extractor, &finder, &scorer, rounds, benching);
+}
+
+/// Bad input must cost linear time: one paragraph with no line breaks, full of quotes and
+/// attributions, at 100 KB and at 1 MB. Prints the ratio of the 1 MB time to ten times the
+/// 100 KB time (1.0 = linear).
+fn scaling(
+    extractor: &Extractor,
+    finder: &ClaimFinder,
+    scorer: &TargetScorer,
+    rounds: usize,
+    benching: bool,
+) {
+    let unit = "“The plan will work, and it will work well,” Mr Brown said, adding that the \
+                Tories, he said, were wrong about Iran according to the Treasury. “We are \
+                ready and we will not stop now. ";
+    let (small, large) = if benching {
+        (250_000, 2_500_000)
+    } else {
+        (20_000, 200_000)
+    };
+    let time = |bytes: usize| -> f64 {
+        let body = unit.repeat(bytes / unit.len() + 1);
+        let entities = extractor.extract(&body);
+        let mut t: Vec<f64> = (0..rounds.min(3))
+            .map(|_| {
+                let start = Instant::now();
+                let claims = finder.claims(&body, &entities);
+                let found = stances(&body, &entities, &claims, scorer);
+                assert!(!claims.is_empty() && found.len() <= claims.len() * 4);
+                start.elapsed().as_secs_f64()
+            })
+            .collect();
+        median(&mut t)
+    };
+    let (ts, tl) = (time(small), time(large));
+    println!(
+        "one paragraph of quotes and attributions, claims + stance: {} KB {:.3} s, {} KB {:.3} s",
+        small / 1000,
+        ts,
+        large / 1000,
+        tl
+    );
+    println!(
+        "  time at {}x the size / {}x the time at the small size: {:.2} (linear = 1.00)",
+        large / small,
+        large / small,
+        tl / (ts * (large / small) as f64)
+    );
 }

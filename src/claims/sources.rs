@@ -306,7 +306,10 @@ pub fn np_after(doc: &Doc<'_>, start: usize, ceil: usize) -> Option<Np> {
             last_head = None;
             continue;
         }
-        if name_like(doc, i) || is_head_noun(doc, i).is_some() {
+        if name_like(doc, i)
+            || is_head_noun(doc, i).is_some()
+            || last_head.is_some() && doc.is(i, words::OUTLET_NOUNS)
+        {
             last_head = Some(i);
             i += 1;
             continue;
@@ -367,6 +370,8 @@ pub fn np_after(doc: &Doc<'_>, start: usize, ceil: usize) -> Option<Np> {
         }
     } else if name_like(doc, head_tok) {
         Head::Name(head_tok)
+    } else if doc.is(head_tok, words::OUTLET_NOUNS) {
+        Head::Noun(head_tok, NounClass::Other)
     } else {
         return None;
     };
@@ -560,8 +565,8 @@ pub struct Resolver<'d, 'a> {
     subject: Vec<bool>,
     /// Per sentence: how many sentences before it are narrative (not wholly quoted).
     narrative: Vec<u32>,
-    /// Role words found before people's names in claim sources.
-    learned_roles: Vec<(usize, Vec<String>)>,
+    /// Role words found before people's names in claim sources, by person.
+    learned_roles: std::collections::HashMap<usize, Vec<String>>,
     /// Per entity: the first tokens of its mentions outside quotes, in order.
     positions: Vec<Vec<usize>>,
 }
@@ -584,8 +589,9 @@ impl<'d, 'a> Resolver<'d, 'a> {
         quoted: &[bool],
         sources: &[&Np],
     ) -> Self {
-        let mut source_mentions = Vec::new();
-        let mut learned_roles = Vec::new();
+        let mut source_mentions = std::collections::HashSet::new();
+        let mut learned_roles: std::collections::HashMap<usize, Vec<String>> =
+            std::collections::HashMap::new();
         for np in sources {
             let Head::Entity(e) = np.head else {
                 continue;
@@ -593,7 +599,7 @@ impl<'d, 'a> Resolver<'d, 'a> {
             let Some((_, m)) = doc.mention_at(np.range.end - 1) else {
                 continue;
             };
-            source_mentions.push(m.start);
+            source_mentions.insert(m.start);
             if doc.entities[e].kind == EntityType::Person {
                 let role: Vec<String> = (np.range.start..m.start)
                     .filter(|&k| {
@@ -602,8 +608,11 @@ impl<'d, 'a> Resolver<'d, 'a> {
                     })
                     .map(|k| doc.w(k).to_owned())
                     .collect();
-                if !role.is_empty() {
-                    learned_roles.push((e, role));
+                let known = learned_roles.entry(e).or_default();
+                for w in role {
+                    if !known.contains(&w) {
+                        known.push(w);
+                    }
                 }
             }
         }
@@ -799,10 +808,8 @@ impl<'d, 'a> Resolver<'d, 'a> {
             .as_deref()
             .map(|r| r.split_whitespace().map(str::to_lowercase).collect())
             .unwrap_or_default();
-        for (who, learned) in &self.learned_roles {
-            if *who == e {
-                words.extend(learned.iter().cloned());
-            }
+        if let Some(learned) = self.learned_roles.get(&e) {
+            words.extend(learned.iter().cloned());
         }
         words
     }
