@@ -80,7 +80,7 @@ pub struct LexiconError {
 pub struct CueLexicon {
     lemmas: Vec<String>,
     /// First word → (second word or "", cue). Two-word forms are tried first.
-    forms: HashMap<String, Vec<(String, Cue)>>,
+    forms: HashMap<String, Vec<(String, Cue)>, foldhash::fast::FixedState>,
 }
 
 impl CueLexicon {
@@ -94,7 +94,7 @@ impl CueLexicon {
     pub fn parse(tsv: &str) -> Result<Self, LexiconError> {
         let mut lex = CueLexicon {
             lemmas: Vec::new(),
-            forms: HashMap::new(),
+            forms: HashMap::default(),
         };
         for (n, line) in tsv.lines().enumerate() {
             let line_no = n + 1;

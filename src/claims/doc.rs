@@ -1,8 +1,10 @@
 //! The article as the claim finder reads it: tokens, sentences, paragraph breaks and the entity
 //! mention each token belongs to, with the char offsets the record publishes.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
+use super::words::{NounClass, WordClasses};
 use crate::entities::tokens::{sentences, tokenize, Token};
 use crate::entities::Entity;
 use crate::record::Span;
@@ -14,7 +16,10 @@ pub struct Doc<'a> {
     /// Its tokens.
     pub tokens: Vec<Token<'a>>,
     /// Lower-case token texts, with ’ written as '.
-    pub lower: Vec<String>,
+    pub lower: Vec<Cow<'a, str>>,
+    /// Word classes of each token (bits of [`super::words::class`]); empty unless built
+    /// [`Doc::with_classes`].
+    classes: Vec<u32>,
     /// Sentences as token ranges.
     pub sentences: Vec<Range<usize>>,
     /// Sentence index of each token.
@@ -27,8 +32,8 @@ pub struct Doc<'a> {
     pub mention_of: Vec<Option<(u32, u32)>>,
     /// The article's entities.
     pub entities: &'a [Entity],
-    /// Byte offset of every char boundary, plus the body's length.
-    char_bytes: Vec<usize>,
+    /// Char offsets of each token's start and end.
+    token_chars: Vec<(usize, usize)>,
 }
 
 impl<'a> Doc<'a> {
@@ -42,18 +47,25 @@ impl<'a> Doc<'a> {
                 .iter_mut()
                 .for_each(|s| *s = k as u32);
         }
-        let mut char_bytes: Vec<usize> = body.char_indices().map(|(b, _)| b).collect();
-        char_bytes.push(body.len());
+        // Char offsets at token edges, counted in one pass (ASCII runs count as bytes).
+        let mut token_chars = Vec::with_capacity(tokens.len());
+        let (mut byte, mut ch) = (0usize, 0usize);
+        let mut count_to = |b: usize| {
+            ch += chars_in(&body[byte..b]);
+            byte = b;
+            ch
+        };
+        for t in &tokens {
+            let start = count_to(t.start);
+            let end = count_to(t.end);
+            token_chars.push((start, end));
+        }
         let mut entity_of = vec![None; tokens.len()];
         let mut mention_of = vec![None; tokens.len()];
         for (e, ent) in entities.iter().enumerate() {
             for m in &ent.mentions {
-                let (Some(&bs), Some(&be)) = (char_bytes.get(m.start), char_bytes.get(m.end))
-                else {
-                    continue;
-                };
-                let first = tokens.partition_point(|t| t.end <= bs);
-                let last = tokens.partition_point(|t| t.start < be);
+                let first = token_chars.partition_point(|&(_, end)| end <= m.start);
+                let last = token_chars.partition_point(|&(start, _)| start < m.end);
                 for i in first..last {
                     entity_of[i] = Some(e as u32);
                     mention_of[i] = Some((first as u32, last as u32));
@@ -63,10 +75,15 @@ impl<'a> Doc<'a> {
         let lower = tokens
             .iter()
             .map(|t| {
-                if t.text.is_ascii() {
-                    t.text.to_ascii_lowercase()
+                if t.text
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || !b.is_ascii_alphabetic() && b.is_ascii())
+                {
+                    Cow::Borrowed(t.text)
+                } else if t.text.is_ascii() {
+                    Cow::Owned(t.text.to_ascii_lowercase())
                 } else {
-                    t.text.replace('’', "'").to_lowercase()
+                    Cow::Owned(t.text.replace('’', "'").to_lowercase())
                 }
             })
             .collect();
@@ -83,8 +100,27 @@ impl<'a> Doc<'a> {
             entity_of,
             mention_of,
             entities,
-            char_bytes,
+            classes: Vec::new(),
+            token_chars,
         }
+    }
+
+    /// [`Doc::new`] with each token's word classes looked up once.
+    pub fn with_classes(body: &'a str, entities: &'a [Entity], words: &WordClasses) -> Self {
+        let mut doc = Doc::new(body, entities);
+        doc.classes = doc.lower.iter().map(|w| words.of(w)).collect();
+        doc
+    }
+
+    /// Whether token `i` is in any of the word classes `mask` (bits of
+    /// [`super::words::class`]). Only for a doc built [`Doc::with_classes`].
+    pub fn has(&self, i: usize, mask: u32) -> bool {
+        self.classes.get(i).is_some_and(|c| c & mask != 0)
+    }
+
+    /// The class of token `i` as the head of a source phrase, if it can be one.
+    pub fn noun_class(&self, i: usize) -> Option<NounClass> {
+        NounClass::from_bits(self.classes.get(i).copied().unwrap_or(0))
     }
 
     /// Number of tokens.
@@ -99,7 +135,7 @@ impl<'a> Doc<'a> {
 
     /// The lower-case text of token `i`, or "" past the end.
     pub fn w(&self, i: usize) -> &str {
-        self.lower.get(i).map_or("", String::as_str)
+        self.lower.get(i).map_or("", |w| w.as_ref())
     }
 
     /// The text of token `i` as written, or "" past the end.
@@ -111,7 +147,7 @@ impl<'a> Doc<'a> {
     pub fn is(&self, i: usize, words: &[&str]) -> bool {
         self.lower
             .get(i)
-            .is_some_and(|w| words.contains(&w.as_str()))
+            .is_some_and(|w| words.contains(&w.as_ref()))
     }
 
     /// Whether token `i` starts with an upper-case letter.
@@ -124,23 +160,13 @@ impl<'a> Doc<'a> {
         self.sentences[self.sentence_of[i] as usize].clone()
     }
 
-    /// Char offset of a byte offset of the body.
-    pub fn char_of(&self, byte: usize) -> usize {
-        self.char_bytes.partition_point(|&b| b < byte)
-    }
-
-    /// Byte offset of a char offset of the body.
-    pub fn byte_of(&self, ch: usize) -> usize {
-        self.char_bytes.get(ch).copied().unwrap_or(self.body.len())
-    }
-
     /// The span of tokens `r` (non-empty) as published.
     pub fn span(&self, r: Range<usize>) -> Span {
         let (bs, be) = (self.tokens[r.start].start, self.tokens[r.end - 1].end);
         Span {
             text: self.body[bs..be].to_owned(),
-            start: self.char_of(bs),
-            end: self.char_of(be),
+            start: self.token_chars[r.start].0,
+            end: self.token_chars[r.end - 1].1,
         }
     }
 
@@ -158,9 +184,17 @@ impl<'a> Doc<'a> {
 
     /// Token range covering chars `start..end` (empty when nothing is there).
     pub fn tokens_in(&self, start: usize, end: usize) -> Range<usize> {
-        let (bs, be) = (self.byte_of(start), self.byte_of(end));
-        let first = self.tokens.partition_point(|t| t.end <= bs);
-        let last = self.tokens.partition_point(|t| t.start < be);
+        let first = self.token_chars.partition_point(|&(_, e)| e <= start);
+        let last = self.token_chars.partition_point(|&(s, _)| s < end);
         first..last.max(first)
+    }
+}
+
+/// Chars in `s`: its length when ASCII, which most of a news text is.
+fn chars_in(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
     }
 }

@@ -24,7 +24,7 @@ use super::cues::{Cue, CueClass, CueLexicon};
 use super::doc::Doc;
 use super::quotes::Quote;
 use super::sources::{np_after, np_before, subject_before, Head, Np};
-use super::words;
+use super::words::{self, class};
 use crate::record::{ClaimKind, ClaimRule};
 
 /// A claim as found, in tokens, before its speaker is resolved.
@@ -136,7 +136,8 @@ struct LeadIn {
 pub struct Finder<'d, 'a> {
     doc: &'d Doc<'a>,
     quotes: &'d [Quote],
-    cues: &'d CueLexicon,
+    /// The cue each token starts, if any.
+    lexical: Vec<Option<Cue>>,
     /// Index of the quote whose content covers each token.
     quote_of: Vec<Option<u32>>,
     /// Cue tokens already used by a claim.
@@ -149,6 +150,10 @@ pub struct Finder<'d, 'a> {
 impl<'d, 'a> Finder<'d, 'a> {
     /// A finder over `doc` with its `quotes`.
     pub fn new(doc: &'d Doc<'a>, quotes: &'d [Quote], cues: &'d CueLexicon) -> Self {
+        // Each token's cue, looked up once (two-word forms need the next word).
+        let lexical = (0..doc.len())
+            .map(|i| cues.at(doc.w(i), (i + 1 < doc.len()).then(|| doc.w(i + 1))))
+            .collect();
         let mut quote_of = vec![None; doc.len()];
         for (k, q) in quotes.iter().enumerate() {
             for i in q.content() {
@@ -158,7 +163,7 @@ impl<'d, 'a> Finder<'d, 'a> {
         Finder {
             doc,
             quotes,
-            cues,
+            lexical,
             quote_of,
             used: vec![false; doc.len()],
             part_of: vec![false; quotes.len()],
@@ -237,12 +242,11 @@ impl<'d, 'a> Finder<'d, 'a> {
         if i >= self.doc.len() || self.used[i] {
             return None;
         }
-        let next = (i + 1 < self.doc.len()).then(|| self.doc.w(i + 1));
-        let cue = self.cues.at(self.doc.w(i), next)?;
+        let cue = self.lexical[i]?;
         if i > 0 {
             let prev = self.doc.w(i - 1);
             // "the plans", "Iran's threats", "his claims": a noun, not the verb.
-            if self.doc.is(i - 1, words::DETERMINERS) && !cue.participle
+            if self.doc.has(i - 1, class::DETERMINER) && !cue.participle
                 || matches!(prev, "'s" | "'")
             {
                 return None;
@@ -256,11 +260,16 @@ impl<'d, 'a> Finder<'d, 'a> {
             {
                 k -= 1;
             }
-            if self.doc.is(k, words::BE) && !cue.participle && self.past_participle(i) {
+            if self.doc.has(k, class::BE) && !cue.participle && self.past_participle(i) {
                 return None;
             }
         }
         Some(cue)
+    }
+
+    /// The cue token `i` starts, whatever its use here.
+    fn cue_word(&self, i: usize) -> Option<Cue> {
+        self.lexical.get(i).copied().flatten()
     }
 
     fn past_participle(&self, i: usize) -> bool {
@@ -287,7 +296,7 @@ impl<'d, 'a> Finder<'d, 'a> {
     /// reporters").
     fn cue_end(&self, i: usize, cue: Cue) -> usize {
         let mut end = i + usize::from(cue.len);
-        if self.doc.w(end) == "on" && self.doc.is(end + 1, words::PLATFORMS) {
+        if self.doc.w(end) == "on" && self.doc.has(end + 1, class::PLATFORM) {
             end += 2;
             if self.doc.w(end - 1) == "truth" && self.doc.w(end) == "social" {
                 end += 1;
@@ -301,7 +310,7 @@ impl<'d, 'a> Finder<'d, 'a> {
     fn kind_of(&self, i: usize, cue: Cue) -> ClaimKind {
         let end = i + usize::from(cue.len);
         if cue.class == CueClass::Post
-            || self.doc.w(end) == "on" && self.doc.is(end + 1, words::PLATFORMS)
+            || self.doc.w(end) == "on" && self.doc.has(end + 1, class::PLATFORM)
         {
             ClaimKind::Post
         } else {
@@ -354,7 +363,7 @@ impl<'d, 'a> Finder<'d, 'a> {
             let mut v = np.range.end;
             while v < ceil
                 && v - np.range.end < 3
-                && (doc.is(v, words::BETWEEN_SUBJECT_AND_VERB) || doc.is(v, words::DAYS))
+                && (doc.has(v, class::BETWEEN_SUBJECT_AND_VERB) || doc.has(v, class::DAY))
             {
                 v += 1;
             }
@@ -743,7 +752,7 @@ impl<'d, 'a> Finder<'d, 'a> {
     /// ("… and said"), the claim before it in the sentence or the sentence's subject.
     fn subject_of(&self, v: usize, sentence_start: usize) -> (Option<Np>, Option<usize>) {
         let doc = self.doc;
-        let participle = self.cues.at(doc.w(v), None).is_some_and(|c| c.participle);
+        let participle = self.cue_word(v).is_some_and(|c| c.participle);
         // "… and said", "… but added": a second verb of the sentence's subject.
         let mut p = v;
         while p > sentence_start
@@ -863,7 +872,7 @@ impl<'d, 'a> Finder<'d, 'a> {
             && !doc.is(k, &[",", ".", "!", "?", ";"])
             && !doc.is(k, SETTING)
             && !doc.is(k, FRAME_PREPOSITIONS)
-            && !doc.is(k, words::DAYS)
+            && !doc.has(k, class::DAY)
         {
             return None;
         }
@@ -872,7 +881,7 @@ impl<'d, 'a> Finder<'d, 'a> {
             if doc.is(k, FRAME_BREAKERS)
                 || self.quote_of[k].is_some()
                 || doc.is(k, &["\"", "“", ":"])
-                || self.cues.at(doc.w(k), None).is_some_and(|c| !c.participle)
+                || self.cue_word(k).is_some_and(|c| !c.participle)
             {
                 return None;
             }
@@ -893,20 +902,14 @@ impl<'d, 'a> Finder<'d, 'a> {
         // ", adding that …", ", but added …", ", while …": a new frame or a new clause, the
         // content ends before ours; ", and rates may follow" goes on with the content.
         let new_frame = doc.is(after, &["but", "and"])
-            && self
-                .cues
-                .at(doc.w(after + 1), None)
-                .is_some_and(|c| !c.participle);
+            && self.cue_word(after + 1).is_some_and(|c| !c.participle);
         if after >= end
             || new_frame
             || doc.is(
                 after,
                 &["while", "whereas", "although", "though", "as", "according"],
             )
-            || self
-                .cues
-                .at(doc.w(after), None)
-                .is_some_and(|c| c.participle)
+            || self.cue_word(after).is_some_and(|c| c.participle)
         {
             return Some(None);
         }
@@ -1015,7 +1018,7 @@ impl<'d, 'a> Finder<'d, 'a> {
         }
         // "warned MPs (that) …", but not "warned it would …": a subject pronoun starts the
         // clause.
-        if f.addressee && !doc.is(k, &["that", "to", ":", ","]) && !doc.is(k, words::PRONOUNS) {
+        if f.addressee && !doc.is(k, &["that", "to", ":", ","]) && !doc.has(k, class::PRONOUN) {
             if let Some(np) = np_after(doc, k, end) {
                 if !matches!(np.head, Head::Noun(_, words::NounClass::Document)) {
                     k = np.range.end;
@@ -1116,7 +1119,7 @@ impl<'d, 'a> Finder<'d, 'a> {
         let doc = self.doc;
         doc.raw(k).chars().next().is_some_and(char::is_alphanumeric)
             && !doc.is(k, NOT_CLAUSE_OPENERS)
-            && self.cues.at(doc.w(k), None).is_none_or(|c| !c.participle)
+            && self.cue_word(k).is_none_or(|c| !c.participle)
     }
 
     /// Where a content clause starting at `start` ends (exclusive), within `end`: before a new
@@ -1133,15 +1136,14 @@ impl<'d, 'a> Finder<'d, 'a> {
             if doc.w(k) == "," && k + 1 < limit {
                 let n = k + 1;
                 if doc.is(n, &["according", "while", "whereas"])
-                    || self.cues.at(doc.w(n), None).is_some_and(|c| c.participle)
-                        && self.quote_of[n].is_none()
+                    || self.cue_word(n).is_some_and(|c| c.participle) && self.quote_of[n].is_none()
                 {
                     break;
                 }
                 // ", he said." / ", the minister added": a frame that closes the sentence.
                 if let Some(np) = np_after(doc, n, limit) {
                     let v = np.range.end;
-                    if let Some(c) = self.cues.at(doc.w(v), None) {
+                    if let Some(c) = self.cue_word(v) {
                         if matches!(c.class, CueClass::Speech | CueClass::Thought) && !c.participle
                         {
                             break;
@@ -1150,7 +1152,7 @@ impl<'d, 'a> Finder<'d, 'a> {
                 }
             }
             if doc.is(k, &["and", "but"]) && k + 1 < limit {
-                if let Some(c) = self.cues.at(doc.w(k + 1), None) {
+                if let Some(c) = self.cue_word(k + 1) {
                     if !c.participle {
                         break;
                     }
@@ -1174,12 +1176,10 @@ impl<'d, 'a> Finder<'d, 'a> {
             return false;
         };
         let mut v = np.range.end;
-        while v < limit && v - np.range.end < 2 && doc.is(v, words::BETWEEN_SUBJECT_AND_VERB) {
+        while v < limit && v - np.range.end < 2 && doc.has(v, class::BETWEEN_SUBJECT_AND_VERB) {
             v += 1;
         }
-        self.cues
-            .at(doc.w(v), (v + 1 < limit).then(|| doc.w(v + 1)))
-            .is_some_and(|c| !c.participle)
+        self.cue_word(v).is_some_and(|c| !c.participle)
     }
 
     /// `r` without trailing punctuation, and without a quotation mark at either edge that no
@@ -1211,7 +1211,7 @@ impl<'d, 'a> Finder<'d, 'a> {
     fn cue_nouns(&mut self) {
         let doc = self.doc;
         for i in 1..doc.len() {
-            if !doc.is(i, words::CUE_NOUNS) || self.used[i] || self.quote_of[i].is_some() {
+            if !doc.has(i, class::CUE_NOUN) || self.used[i] || self.quote_of[i].is_some() {
                 continue;
             }
             let s = doc.sentence(i);

@@ -44,6 +44,7 @@ const FIRST_NAMES_TSV: &str = include_str!("../../data/lexicons/first_names.tsv"
 #[derive(Debug, Clone)]
 pub struct ClaimFinder {
     cues: Arc<CueLexicon>,
+    words: Arc<words::WordClasses>,
     names: Arc<FirstNames>,
     gazetteer: Arc<Gazetteer>,
 }
@@ -53,6 +54,7 @@ impl ClaimFinder {
     pub fn new(gazetteer: Arc<Gazetteer>) -> Self {
         ClaimFinder {
             cues: Arc::new(CueLexicon::bundled()),
+            words: Arc::new(words::WordClasses::new()),
             names: Arc::new(FirstNames::parse(FIRST_NAMES_TSV)),
             gazetteer,
         }
@@ -60,7 +62,7 @@ impl ClaimFinder {
 
     /// The claims of `body`, whose entities are `entities`, in text order of their content.
     pub fn claims(&self, body: &str, entities: &[Entity]) -> Vec<Claim> {
-        let doc = Doc::new(body, entities);
+        let doc = Doc::with_classes(body, entities, &self.words);
         if doc.is_empty() {
             return Vec::new();
         }

@@ -24,7 +24,7 @@
 use std::ops::Range;
 
 use super::doc::Doc;
-use super::words::{self, NounClass};
+use super::words::{self, class, NounClass};
 use crate::entities::gazetteer::Gazetteer;
 use crate::entities::EntityType;
 use crate::record::SpeakerRule;
@@ -59,10 +59,6 @@ pub struct Np {
 /// Most tokens a source phrase spans.
 const MAX_NP: usize = 12;
 
-fn is_head_noun(doc: &Doc<'_>, i: usize) -> Option<NounClass> {
-    words::noun_class(doc.w(i))
-}
-
 /// Whether token `i` is a capitalised word that may be part of a name (not a sentence-opening
 /// function word).
 fn name_like(doc: &Doc<'_>, i: usize) -> bool {
@@ -71,7 +67,7 @@ fn name_like(doc: &Doc<'_>, i: usize) -> bool {
     }
     let sentence_start = doc.sentence(i).start == i
         || i > 0 && matches!(doc.raw(i - 1), "\"" | "“" | "‘" | "'" | "(" | "—" | "-");
-    !(sentence_start && doc.is(i, words::SENTENCE_WORDS))
+    !(sentence_start && doc.has(i, class::SENTENCE_WORD))
 }
 
 /// The source phrase whose last token is `end - 1`, not reaching below `floor`.
@@ -82,26 +78,26 @@ pub fn np_before(doc: &Doc<'_>, end: usize, floor: usize) -> Option<Np> {
     let last = end - 1;
     // A "name" that is a role or a group ("MP", "Labour MPs") heads like the noun it ends in.
     let role_word_as_name = |m: &Range<usize>| {
-        m.len() == 1 && is_head_noun(doc, m.start) == Some(NounClass::Role)
-            || is_head_noun(doc, m.end - 1) == Some(NounClass::People)
+        m.len() == 1 && doc.noun_class(m.start) == Some(NounClass::Role)
+            || doc.noun_class(m.end - 1) == Some(NounClass::People)
     };
     let (head, mut start) = if let Some((e, m)) = doc
         .mention_ending_at(last)
         .filter(|(_, m)| !role_word_as_name(m))
     {
         (Head::Entity(e), m.start.max(floor))
-    } else if doc.is(last, words::PRONOUNS) {
+    } else if doc.has(last, class::PRONOUN) {
         return Some(Np {
             range: last..end,
             head: Head::Pronoun(last),
             apposition: None,
         });
-    } else if doc.is(last, words::GOVERNMENT) && last > floor {
+    } else if doc.has(last, class::GOVERNMENT) && last > floor {
         match doc.mention_ending_at(last - 1) {
             Some((e, m)) if state_like(doc, e) => (Head::Government(e), m.start.max(floor)),
             _ => (Head::Noun(last, NounClass::People), last),
         }
-    } else if let Some(class) = is_head_noun(doc, last) {
+    } else if let Some(class) = doc.noun_class(last) {
         (Head::Noun(last, class), last)
     } else if name_like(doc, last) {
         (Head::Name(last), last)
@@ -118,14 +114,14 @@ pub fn np_before(doc: &Doc<'_>, end: usize, floor: usize) -> Option<Np> {
             // A possessor: "Labour's campaign spokesman".
             if let Some((_, m)) = doc.mention_ending_at(p - 1) {
                 start = m.start.max(floor);
-            } else if name_like(doc, p - 1) || is_head_noun(doc, p - 1).is_some() {
+            } else if name_like(doc, p - 1) || doc.noun_class(p - 1).is_some() {
                 start = p - 1;
             } else {
                 break;
             }
             continue;
         }
-        if doc.is(p, words::DETERMINERS) {
+        if doc.has(p, class::DETERMINER) {
             start = p;
             // A determiner opens the phrase, unless it opens a post-modifier ("a spokesman for
             // the Home Office") or follows a possessor ("the two").
@@ -164,9 +160,9 @@ pub fn np_before(doc: &Doc<'_>, end: usize, floor: usize) -> Option<Np> {
         // head takes any modifier ("the new health minister").
         let modifier_ok = match head {
             Head::Entity(_) | Head::Name(_) => {
-                is_head_noun(doc, p) == Some(NounClass::Role) || doc.is(p, words::ROLE_MODIFIERS)
+                doc.noun_class(p) == Some(NounClass::Role) || doc.has(p, class::ROLE_MODIFIER)
             }
-            _ => !doc.is(p, words::NP_STOP) && !w.ends_with("ly"),
+            _ => !doc.has(p, class::NP_STOP) && !w.ends_with("ly"),
         };
         if lower_word && modifier_ok && lowercase_modifiers < 4 {
             lowercase_modifiers += 1;
@@ -180,9 +176,9 @@ pub fn np_before(doc: &Doc<'_>, end: usize, floor: usize) -> Option<Np> {
     if start > floor {
         let p = start - 1;
         let w = doc.w(p);
-        let verb_like = doc.is(p, words::TRANSITIVE)
-            || (w.ends_with("ing") || w.ends_with("ed")) && !doc.is(p, words::ROLE_MODIFIERS);
-        if verb_like && !doc.is(p, words::SUBJECT_BOUNDARY) && !doc.is(p, words::DAYS) {
+        let verb_like = doc.has(p, class::TRANSITIVE)
+            || (w.ends_with("ing") || w.ends_with("ed")) && !doc.has(p, class::ROLE_MODIFIER);
+        if verb_like && !doc.has(p, class::SUBJECT_BOUNDARY) && !doc.has(p, class::DAY) {
             return None;
         }
     }
@@ -200,31 +196,31 @@ fn unknown_noun_after_determiner(doc: &Doc<'_>, last: usize, floor: usize) -> bo
     let w = doc.w(last);
     if !w.chars().all(|c| c.is_ascii_lowercase() || c == '-')
         || w.len() < 3
-        || doc.is(last, words::NP_STOP)
+        || doc.has(last, class::NP_STOP)
     {
         return false;
     }
     (last.saturating_sub(3).max(floor)..last)
         .any(|k| doc.is(k, &["the", "a", "an", "one", "some", "many", "several"]))
         && (last.saturating_sub(3).max(floor)..last)
-            .all(|k| !doc.is(k, words::NP_STOP) || doc.is(k, &["the", "a", "an"]))
+            .all(|k| !doc.has(k, class::NP_STOP) || doc.is(k, &["the", "a", "an"]))
 }
 
 /// Whether token `k` joins a post-modifier to a noun ("a spokesman for …", "sources within
 /// …"); "in"/"within" only after a noun of people.
 fn joiner(doc: &Doc<'_>, k: usize) -> bool {
-    doc.is(k, words::NP_JOINERS)
+    doc.has(k, class::NP_JOINER)
         || doc.is(k, &["in", "within", "inside", "close"])
             && k > 0
             && matches!(
-                is_head_noun(doc, k - 1),
+                doc.noun_class(k - 1),
                 Some(NounClass::People | NounClass::Role)
             )
 }
 
 /// Whether token `k` can be what a post-modifier attaches to.
 fn joinable(doc: &Doc<'_>, k: usize) -> bool {
-    is_head_noun(doc, k).is_some() || name_like(doc, k) || doc.mention_ending_at(k).is_some()
+    doc.noun_class(k).is_some() || name_like(doc, k) || doc.mention_ending_at(k).is_some()
 }
 
 /// The head of a phrase: before its first joiner ("a spokesman for the Treasury", "the wife of
@@ -249,9 +245,9 @@ fn refine_head(doc: &Doc<'_>, r: Range<usize>, head: Head) -> Head {
         let mention_start = doc.mention_at(last).map_or(last, |(_, m)| m.start);
         let title_runs_into_name = doc.entities[e].kind == EntityType::Person
             && (j + 1..mention_start).any(|k| {
-                !doc.is(k, words::DETERMINERS)
-                    && !doc.is(k, words::MALE_HONORIFICS)
-                    && !doc.is(k, words::FEMALE_HONORIFICS)
+                !doc.has(k, class::DETERMINER)
+                    && !doc.has(k, class::MALE_HONORIFIC)
+                    && !doc.has(k, class::FEMALE_HONORIFIC)
             });
         if title_runs_into_name {
             return head;
@@ -260,7 +256,7 @@ fn refine_head(doc: &Doc<'_>, r: Range<usize>, head: Head) -> Head {
     let k = j - 1;
     if let Some((e, _)) = doc.mention_ending_at(k) {
         Head::Entity(e)
-    } else if let Some(class) = is_head_noun(doc, k) {
+    } else if let Some(class) = doc.noun_class(k) {
         Head::Noun(k, class)
     } else if name_like(doc, k) {
         Head::Name(k)
@@ -276,7 +272,7 @@ pub fn np_after(doc: &Doc<'_>, start: usize, ceil: usize) -> Option<Np> {
     if start >= ceil {
         return None;
     }
-    if doc.is(start, words::PRONOUNS) && !doc.is(start, &["who", "which"]) {
+    if doc.has(start, class::PRONOUN) && !doc.is(start, &["who", "which"]) {
         return Some(Np {
             range: start..start + 1,
             head: Head::Pronoun(start),
@@ -297,7 +293,7 @@ pub fn np_after(doc: &Doc<'_>, start: usize, ceil: usize) -> Option<Np> {
             continue;
         }
         let w = doc.w(i);
-        if doc.is(i, words::DETERMINERS) && last_head.is_none() {
+        if doc.has(i, class::DETERMINER) && last_head.is_none() {
             i += 1;
             continue;
         }
@@ -307,8 +303,8 @@ pub fn np_after(doc: &Doc<'_>, start: usize, ceil: usize) -> Option<Np> {
             continue;
         }
         if name_like(doc, i)
-            || is_head_noun(doc, i).is_some()
-            || last_head.is_some() && doc.is(i, words::OUTLET_NOUNS)
+            || doc.noun_class(i).is_some()
+            || last_head.is_some() && doc.has(i, class::OUTLET_NOUN)
         {
             last_head = Some(i);
             i += 1;
@@ -322,13 +318,13 @@ pub fn np_after(doc: &Doc<'_>, start: usize, ceil: usize) -> Option<Np> {
             i += 1;
             continue;
         }
-        if doc.is(i, words::NP_JOINERS) && last_head.is_some() && i + 1 < ceil {
+        if doc.has(i, class::NP_JOINER) && last_head.is_some() && i + 1 < ceil {
             // "a spokesman for the firm": the post-modifier belongs to the phrase.
             let mut k = i + 1;
-            while k < ceil && doc.is(k, words::DETERMINERS) {
+            while k < ceil && doc.has(k, class::DETERMINER) {
                 k += 1;
             }
-            if doc.mention_at(k).is_some() || name_like(doc, k) || is_head_noun(doc, k).is_some() {
+            if doc.mention_at(k).is_some() || name_like(doc, k) || doc.noun_class(k).is_some() {
                 i = k;
                 continue;
             }
@@ -337,7 +333,7 @@ pub fn np_after(doc: &Doc<'_>, start: usize, ceil: usize) -> Option<Np> {
         let lower_word = w.chars().next().is_some_and(char::is_lowercase)
             && w.chars().all(|c| c.is_alphabetic() || c == '-');
         // "BBC labour affairs correspondent Stephen Cape": role words between names.
-        if lower_word && doc.is(i, words::ROLE_MODIFIERS) && lowercase < 4 {
+        if lower_word && doc.has(i, class::ROLE_MODIFIER) && lowercase < 4 {
             lowercase += 1;
             i += 1;
             continue;
@@ -345,7 +341,7 @@ pub fn np_after(doc: &Doc<'_>, start: usize, ceil: usize) -> Option<Np> {
         if lower_word
             && last_head.is_none()
             && lowercase < 3
-            && !doc.is(i, words::NP_STOP)
+            && !doc.has(i, class::NP_STOP)
             && !w.ends_with("ly")
         {
             lowercase += 1;
@@ -359,8 +355,8 @@ pub fn np_after(doc: &Doc<'_>, start: usize, ceil: usize) -> Option<Np> {
     let head_tok = end - 1;
     let head = if let Some((e, _)) = doc.mention_at(head_tok) {
         Head::Entity(e)
-    } else if let Some(class) = is_head_noun(doc, head_tok) {
-        if doc.is(head_tok, words::GOVERNMENT) && head_tok > start {
+    } else if let Some(class) = doc.noun_class(head_tok) {
+        if doc.has(head_tok, class::GOVERNMENT) && head_tok > start {
             match doc.mention_at(head_tok - 1) {
                 Some((e, _)) if state_like(doc, e) => Head::Government(e),
                 _ => Head::Noun(head_tok, class),
@@ -370,7 +366,7 @@ pub fn np_after(doc: &Doc<'_>, start: usize, ceil: usize) -> Option<Np> {
         }
     } else if name_like(doc, head_tok) {
         Head::Name(head_tok)
-    } else if doc.is(head_tok, words::OUTLET_NOUNS) {
+    } else if doc.has(head_tok, class::OUTLET_NOUN) {
         Head::Noun(head_tok, NounClass::Other)
     } else {
         return None;
@@ -391,12 +387,12 @@ pub fn subject_before(doc: &Doc<'_>, verb: usize, floor: usize) -> Option<Np> {
     let mut skipped = 0;
     while i > floor + 1
         && skipped < 5
-        && (doc.is(i - 1, words::BETWEEN_SUBJECT_AND_VERB)
-            || doc.is(i - 1, words::DAYS)
+        && (doc.has(i - 1, class::BETWEEN_SUBJECT_AND_VERB)
+            || doc.has(i - 1, class::DAY)
             || adverb(doc.w(i - 1)))
     {
         // "on Monday" only as a time phrase.
-        if doc.w(i - 1) == "on" && !doc.is(i, words::DAYS) {
+        if doc.w(i - 1) == "on" && !doc.has(i, class::DAY) {
             break;
         }
         i -= 1;
@@ -603,8 +599,8 @@ impl<'d, 'a> Resolver<'d, 'a> {
             if doc.entities[e].kind == EntityType::Person {
                 let role: Vec<String> = (np.range.start..m.start)
                     .filter(|&k| {
-                        is_head_noun(doc, k) == Some(NounClass::Role)
-                            || doc.is(k, words::ROLE_MODIFIERS)
+                        doc.noun_class(k) == Some(NounClass::Role)
+                            || doc.has(k, class::ROLE_MODIFIER)
                     })
                     .map(|k| doc.w(k).to_owned())
                     .collect();
@@ -625,7 +621,7 @@ impl<'d, 'a> Resolver<'d, 'a> {
             let first = (r.start..r.end)
                 .find(|&i| doc.raw(i).chars().any(char::is_alphanumeric))
                 .unwrap_or(r.start);
-            subject_zone[k] = if doc.is(first, words::ADVERBIAL_OPENERS) {
+            subject_zone[k] = if doc.has(first, class::ADVERBIAL_OPENER) {
                 (first..r.end.min(first + 20))
                     .find(|&i| doc.w(i) == ",")
                     .map_or(r.start, |c| c + 1)
@@ -648,16 +644,16 @@ impl<'d, 'a> Resolver<'d, 'a> {
                 let mut k = m.end;
                 while k < doc.len()
                     && k - m.end < 4
-                    && (doc.is(k, words::ROLE_MODIFIERS)
-                        || is_head_noun(doc, k) == Some(NounClass::Role)
-                        || doc.is(k, words::MALE_HONORIFICS)
-                        || doc.is(k, words::FEMALE_HONORIFICS))
+                    && (doc.has(k, class::ROLE_MODIFIER)
+                        || doc.noun_class(k) == Some(NounClass::Role)
+                        || doc.has(k, class::MALE_HONORIFIC)
+                        || doc.has(k, class::FEMALE_HONORIFIC))
                 {
                     k += 1;
                 }
                 doc.mention_at(k).is_some_and(|(f, _)| f != e)
             };
-            let after_preposition = i > 0 && doc.is(i - 1, words::PREPOSITIONS);
+            let after_preposition = i > 0 && doc.has(i - 1, class::PREPOSITION);
             let candidate = i >= subject_zone[s as usize] && !premodifier && !after_preposition;
             let first_in_sentence = candidate && s != last_sentence;
             if candidate {
@@ -758,7 +754,7 @@ impl<'d, 'a> Resolver<'d, 'a> {
                 .or_else(|| {
                     // "the spokesman", "the lawyer" are usually someone not named yet; a title
                     // ("the chancellor") is someone the article has named.
-                    (!self.doc.is(t, words::GENERIC_ROLES))
+                    (!self.doc.has(t, class::GENERIC_ROLE))
                         .then(|| self.described(np, exclude, before))
                         .flatten()
                 })
@@ -1084,7 +1080,7 @@ impl<'d, 'a> Resolver<'d, 'a> {
             .range
             .clone()
             .filter(|&i| {
-                !doc.is(i, words::DETERMINERS) && !doc.is(i, &["'s", "'", "former", "new"])
+                !doc.has(i, class::DETERMINER) && !doc.is(i, &["'s", "'", "former", "new"])
             })
             .map(|i| doc.w(i))
             .collect();
@@ -1148,7 +1144,7 @@ impl<'d, 'a> Resolver<'d, 'a> {
         let words: Vec<&str> = np
             .range
             .clone()
-            .filter(|&i| !doc.is(i, words::DETERMINERS))
+            .filter(|&i| !doc.has(i, class::DETERMINER))
             .map(|i| doc.w(i))
             .collect();
         // Someone named earlier in the same sentence is someone else ("Mr Prescott hosted a

@@ -105,81 +105,111 @@ pub enum NounClass {
     Other,
 }
 
+impl NounClass {
+    /// The bit of [`class`] that marks a word of this class.
+    pub fn bit(self) -> u32 {
+        match self {
+            NounClass::Role => class::ROLE,
+            NounClass::People => class::PEOPLE,
+            NounClass::Org => class::ORG_NOUN,
+            NounClass::Document => class::DOCUMENT,
+            NounClass::Other => 0,
+        }
+    }
+
+    /// The noun class a token's class bits give.
+    pub fn from_bits(bits: u32) -> Option<NounClass> {
+        [
+            NounClass::Role,
+            NounClass::People,
+            NounClass::Org,
+            NounClass::Document,
+        ]
+        .into_iter()
+        .find(|c| bits & c.bit() != 0)
+    }
+}
+
+#[rustfmt::skip]
+/// Nouns for one person in a role.
+pub const ROLE_NOUNS: &[&str] = &[
+    "minister", "secretary", "chancellor", "leader", "president", "premier", "spokesman",
+    "spokeswoman", "spokesperson", "chairman", "chairwoman", "chair", "chief", "executive",
+    "director", "head", "boss", "governor", "mayor", "senator", "mp", "commissioner",
+    "ambassador", "envoy", "official", "adviser", "advisor", "economist", "analyst", "expert",
+    "lawyer", "solicitor", "barrister", "judge", "prosecutor", "attorney", "candidate",
+    "founder", "owner", "manager", "deputy", "aide", "source", "member", "campaigner",
+    "activist", "critic", "researcher", "scientist", "professor", "doctor", "officer",
+    "commander", "inspector", "superintendent", "treasurer", "speaker", "whip",
+    "secretary-general", "director-general", "father", "mother", "son", "daughter", "wife",
+    "husband", "uncle", "aunt", "widow", "brother", "sister", "victim", "witness", "resident",
+    "worker", "employee", "agent", "negotiator", "diplomat", "observer", "commentator",
+    "historian", "author", "writer", "journalist", "reporter", "editor", "correspondent",
+    "presenter", "host", "columnist", "broker", "trader", "strategist", "banker", "investor",
+    "representative", "delegate", "counterpart", "colleague", "ally", "rival", "opponent",
+    "supporter", "businessman", "businesswoman", "insider", "mep", "peer", "lord", "baroness",
+    "councillor", "general", "admiral", "colonel", "captain", "sergeant", "coach",
+    "backbencher", "frontbencher", "minister", "qc", "spokesperson", "chairperson", "boss",
+    "leader", "campaigner", "protester",
+];
+#[rustfmt::skip]
+/// Nouns for unnamed people.
+pub const PEOPLE_NOUNS: &[&str] = &[
+    "officials", "ministers", "critics", "analysts", "experts", "campaigners", "mps", "peers",
+    "lawyers", "sources", "economists", "investors", "traders", "observers", "residents",
+    "voters", "workers", "members", "leaders", "activists", "protesters", "people", "police",
+    "prosecutors", "judges", "doctors", "scientists", "researchers", "opponents", "supporters",
+    "rebels", "backbenchers", "insiders", "aides", "executives", "directors", "shareholders",
+    "families", "relatives", "parents", "teachers", "commentators", "diplomats", "bosses",
+    "employers", "managers", "staff", "officers", "unions", "councillors", "meps",
+    "authorities", "regulators", "government", "others", "some", "many", "businesses", "firms",
+    "someone", "somebody", "everyone", "everybody", "nobody", "anyone", "anybody",
+    "companies", "banks", "groups", "charities", "organisations", "organizations", "countries",
+    "nations", "states", "governments", "parties", "citizens", "consumers", "customers",
+    "users", "patients", "pupils", "students", "women", "men", "children", "victims",
+    "witnesses", "chiefs", "heads", "spokesmen", "spokespeople", "representatives",
+    "delegates", "employees", "nurses", "farmers", "manufacturers", "retailers", "brokers",
+    "dealers", "bankers", "strategists", "planners", "polls", "pollsters", "forecasters",
+    "senators", "lawmakers", "legislators", "academics", "specialists", "advisers", "advisors",
+    "colleagues", "allies", "rivals", "friends", "neighbours", "neighbors", "locals",
+    "administration", "opposition",
+];
+#[rustfmt::skip]
+/// Nouns for an organisation by its kind.
+pub const ORG_NOUNS: &[&str] = &[
+    "party", "company", "firm", "group", "bank", "newspaper", "paper", "daily", "agency",
+    "committee", "commission", "court", "tribunal", "union", "council", "department",
+    "ministry", "office", "board", "authority", "regulator", "watchdog", "carmaker", "airline",
+    "retailer", "operator", "manufacturer", "airport", "club", "federation", "association",
+    "institute", "organisation", "organization", "charity", "network", "broadcaster",
+    "station", "channel", "magazine", "website", "army", "military", "cabinet", "panel",
+    "coalition", "alliance", "campaign", "body", "corporation", "giant", "producer", "maker",
+    "supermarket", "chain", "insurer", "lender", "conglomerate", "publisher", "exchange",
+    "fund", "carrier", "team", "studio", "label", "business", "service", "centre", "center",
+
+    "school", "university", "hospital", "foundation", "trust", "lobby", "industry",
+];
+#[rustfmt::skip]
+/// Nouns for a text that can be a source.
+pub const DOCUMENT_NOUNS: &[&str] = &[
+    "report", "study", "survey", "poll", "figures", "statement", "letter", "document",
+    "research", "review", "audit", "data", "analysis", "memo", "book", "bill", "ruling",
+    "judgment", "judgement", "verdict", "findings", "evidence", "article", "manifesto",
+    "proposal", "proposals", "plan", "plans", "documents", "reports", "studies", "surveys",
+    "statistics", "numbers", "estimates", "forecast", "forecasts", "inquiry", "investigation",
+    "paper", "papers", "budget", "law", "act", "legislation", "guidance", "figure", "minutes",
+    "results", "accounts", "memoir", "autobiography", "biography", "speech", "interview",
+];
+
 /// The class of a head noun (lower case), if it can head a source.
 pub fn noun_class(w: &str) -> Option<NounClass> {
-    #[rustfmt::skip]
-    const ROLE: &[&str] = &[
-        "minister", "secretary", "chancellor", "leader", "president", "premier", "spokesman",
-        "spokeswoman", "spokesperson", "chairman", "chairwoman", "chair", "chief", "executive",
-        "director", "head", "boss", "governor", "mayor", "senator", "mp", "commissioner",
-        "ambassador", "envoy", "official", "adviser", "advisor", "economist", "analyst", "expert",
-        "lawyer", "solicitor", "barrister", "judge", "prosecutor", "attorney", "candidate",
-        "founder", "owner", "manager", "deputy", "aide", "source", "member", "campaigner",
-        "activist", "critic", "researcher", "scientist", "professor", "doctor", "officer",
-        "commander", "inspector", "superintendent", "treasurer", "speaker", "whip",
-        "secretary-general", "director-general", "father", "mother", "son", "daughter", "wife",
-        "husband", "uncle", "aunt", "widow", "brother", "sister", "victim", "witness", "resident",
-        "worker", "employee", "agent", "negotiator", "diplomat", "observer", "commentator",
-        "historian", "author", "writer", "journalist", "reporter", "editor", "correspondent",
-        "presenter", "host", "columnist", "broker", "trader", "strategist", "banker", "investor",
-        "representative", "delegate", "counterpart", "colleague", "ally", "rival", "opponent",
-        "supporter", "businessman", "businesswoman", "insider", "mep", "peer", "lord", "baroness",
-        "councillor", "general", "admiral", "colonel", "captain", "sergeant", "coach",
-        "backbencher", "frontbencher", "minister", "qc", "spokesperson", "chairperson", "boss",
-        "leader", "campaigner", "protester",
-    ];
-    #[rustfmt::skip]
-    const PEOPLE: &[&str] = &[
-        "officials", "ministers", "critics", "analysts", "experts", "campaigners", "mps", "peers",
-        "lawyers", "sources", "economists", "investors", "traders", "observers", "residents",
-        "voters", "workers", "members", "leaders", "activists", "protesters", "people", "police",
-        "prosecutors", "judges", "doctors", "scientists", "researchers", "opponents", "supporters",
-        "rebels", "backbenchers", "insiders", "aides", "executives", "directors", "shareholders",
-        "families", "relatives", "parents", "teachers", "commentators", "diplomats", "bosses",
-        "employers", "managers", "staff", "officers", "unions", "councillors", "meps",
-        "authorities", "regulators", "government", "others", "some", "many", "businesses", "firms",
-        "someone", "somebody", "everyone", "everybody", "nobody", "anyone", "anybody",
-        "companies", "banks", "groups", "charities", "organisations", "organizations", "countries",
-        "nations", "states", "governments", "parties", "citizens", "consumers", "customers",
-        "users", "patients", "pupils", "students", "women", "men", "children", "victims",
-        "witnesses", "chiefs", "heads", "spokesmen", "spokespeople", "representatives",
-        "delegates", "employees", "nurses", "farmers", "manufacturers", "retailers", "brokers",
-        "dealers", "bankers", "strategists", "planners", "polls", "pollsters", "forecasters",
-        "senators", "lawmakers", "legislators", "academics", "specialists", "advisers", "advisors",
-        "colleagues", "allies", "rivals", "friends", "neighbours", "neighbors", "locals",
-        "administration", "opposition",
-    ];
-    #[rustfmt::skip]
-    const ORG: &[&str] = &[
-        "party", "company", "firm", "group", "bank", "newspaper", "paper", "daily", "agency",
-        "committee", "commission", "court", "tribunal", "union", "council", "department",
-        "ministry", "office", "board", "authority", "regulator", "watchdog", "carmaker", "airline",
-        "retailer", "operator", "manufacturer", "airport", "club", "federation", "association",
-        "institute", "organisation", "organization", "charity", "network", "broadcaster",
-        "station", "channel", "magazine", "website", "army", "military", "cabinet", "panel",
-        "coalition", "alliance", "campaign", "body", "corporation", "giant", "producer", "maker",
-        "supermarket", "chain", "insurer", "lender", "conglomerate", "publisher", "exchange",
-        "fund", "carrier", "team", "studio", "label", "business", "service", "centre", "center",
-
-        "school", "university", "hospital", "foundation", "trust", "lobby", "industry",
-    ];
-    #[rustfmt::skip]
-    const DOCUMENT: &[&str] = &[
-        "report", "study", "survey", "poll", "figures", "statement", "letter", "document",
-        "research", "review", "audit", "data", "analysis", "memo", "book", "bill", "ruling",
-        "judgment", "judgement", "verdict", "findings", "evidence", "article", "manifesto",
-        "proposal", "proposals", "plan", "plans", "documents", "reports", "studies", "surveys",
-        "statistics", "numbers", "estimates", "forecast", "forecasts", "inquiry", "investigation",
-        "paper", "papers", "budget", "law", "act", "legislation", "guidance", "figure", "minutes",
-        "results", "accounts", "memoir", "autobiography", "biography", "speech", "interview",
-    ];
-    if ROLE.contains(&w) {
+    if ROLE_NOUNS.contains(&w) {
         Some(NounClass::Role)
-    } else if PEOPLE.contains(&w) {
+    } else if PEOPLE_NOUNS.contains(&w) {
         Some(NounClass::People)
-    } else if ORG.contains(&w) {
+    } else if ORG_NOUNS.contains(&w) {
         Some(NounClass::Org)
-    } else if DOCUMENT.contains(&w) {
+    } else if DOCUMENT_NOUNS.contains(&w) {
         Some(NounClass::Document)
     } else {
         None
@@ -371,3 +401,95 @@ pub const PREPOSITIONS: &[&str] = &[
 /// Nouns that end the name of an outlet an addressee is ("told BBC Radio 4's Today
 /// programme"): part of a phrase after a verb, never a source by themselves.
 pub const OUTLET_NOUNS: &[&str] = &["programme", "program", "show", "podcast", "website", "blog"];
+
+/// Word classes as bits, so each token is looked up once ([`WordClasses`]) and every later test
+/// is a bit test.
+pub mod class {
+    #![allow(missing_docs)]
+    pub const DETERMINER: u32 = 1 << 0;
+    pub const BETWEEN_SUBJECT_AND_VERB: u32 = 1 << 1;
+    pub const BE: u32 = 1 << 2;
+    pub const PRONOUN: u32 = 1 << 3;
+    pub const NP_STOP: u32 = 1 << 4;
+    pub const SENTENCE_WORD: u32 = 1 << 5;
+    pub const NP_JOINER: u32 = 1 << 6;
+    pub const GOVERNMENT: u32 = 1 << 7;
+    pub const MALE_HONORIFIC: u32 = 1 << 8;
+    pub const FEMALE_HONORIFIC: u32 = 1 << 9;
+    pub const PLATFORM: u32 = 1 << 10;
+    pub const CUE_NOUN: u32 = 1 << 11;
+    pub const ROLE_MODIFIER: u32 = 1 << 12;
+    pub const SUBJECT_BOUNDARY: u32 = 1 << 13;
+    pub const TRANSITIVE: u32 = 1 << 14;
+    pub const GENERIC_ROLE: u32 = 1 << 15;
+    pub const DAY: u32 = 1 << 16;
+    pub const ADVERBIAL_OPENER: u32 = 1 << 17;
+    pub const PREPOSITION: u32 = 1 << 18;
+    pub const OUTLET_NOUN: u32 = 1 << 19;
+    pub const ROLE: u32 = 1 << 20;
+    pub const PEOPLE: u32 = 1 << 21;
+    pub const ORG_NOUN: u32 = 1 << 22;
+    pub const DOCUMENT: u32 = 1 << 23;
+    pub const HONORIFIC: u32 = MALE_HONORIFIC | FEMALE_HONORIFIC;
+}
+
+/// Every word of the lists above with the class bits it has.
+#[derive(Debug, Clone)]
+pub struct WordClasses {
+    map: std::collections::HashMap<&'static str, u32, foldhash::fast::FixedState>,
+}
+
+impl Default for WordClasses {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WordClasses {
+    /// The table built from this module's lists.
+    pub fn new() -> Self {
+        let lists: &[(u32, &[&'static str])] = &[
+            (class::DETERMINER, DETERMINERS),
+            (class::BETWEEN_SUBJECT_AND_VERB, BETWEEN_SUBJECT_AND_VERB),
+            (class::BE, BE),
+            (class::PRONOUN, PRONOUNS),
+            (class::NP_STOP, NP_STOP),
+            (class::SENTENCE_WORD, SENTENCE_WORDS),
+            (class::NP_JOINER, NP_JOINERS),
+            (class::GOVERNMENT, GOVERNMENT),
+            (class::MALE_HONORIFIC, MALE_HONORIFICS),
+            (class::FEMALE_HONORIFIC, FEMALE_HONORIFICS),
+            (class::PLATFORM, PLATFORMS),
+            (class::CUE_NOUN, CUE_NOUNS),
+            (class::ROLE_MODIFIER, ROLE_MODIFIERS),
+            (class::SUBJECT_BOUNDARY, SUBJECT_BOUNDARY),
+            (class::TRANSITIVE, TRANSITIVE),
+            (class::GENERIC_ROLE, GENERIC_ROLES),
+            (class::DAY, DAYS),
+            (class::ADVERBIAL_OPENER, ADVERBIAL_OPENERS),
+            (class::PREPOSITION, PREPOSITIONS),
+            (class::OUTLET_NOUN, OUTLET_NOUNS),
+        ];
+        let mut map: std::collections::HashMap<&'static str, u32, foldhash::fast::FixedState> =
+            Default::default();
+        for (bit, words) in lists {
+            for w in *words {
+                *map.entry(w).or_default() |= bit;
+            }
+        }
+        for w in [ROLE_NOUNS, PEOPLE_NOUNS, ORG_NOUNS, DOCUMENT_NOUNS]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(c) = noun_class(w) {
+                *map.entry(w).or_default() |= c.bit();
+            }
+        }
+        WordClasses { map }
+    }
+
+    /// The class bits of a lower-case word.
+    pub fn of(&self, w: &str) -> u32 {
+        self.map.get(w).copied().unwrap_or(0)
+    }
+}
