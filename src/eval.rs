@@ -366,6 +366,17 @@ pub fn print_claims_report(
             c.speaker_accuracy()
         )?;
     }
+    let n = &r.named_only;
+    writeln!(
+        out,
+        "named speakers only (both sides): precision {:.4}  recall {:.4}  f1 {:.4}  speaker accuracy {:.4} ({}/{})",
+        n.precision(),
+        n.recall(),
+        n.f1(),
+        n.speaker_accuracy(),
+        n.speaker_right,
+        n.matched
+    )?;
     if let Some((entities, claims)) = timing {
         writeln!(
             out,

@@ -8,8 +8,9 @@
 //!   predicted speaker name the same entity — equal after dropping case, "the", honorifics and
 //!   punctuation, one a word-suffix of the other ("Blair" / "Tony Blair"), or the gold name is
 //!   one of the predicted entity's mentions.
-//! * Reported overall, by gold kind, for the gold claims whose speaker is named, and as speaker
-//!   precision (of matched claims that name a speaker, the share naming the right one).
+//! * Reported overall, by gold kind, for the gold claims whose speaker is named, for claims
+//!   whose speaker is named on both sides (matched among themselves), and as speaker precision
+//!   (of matched claims that name a speaker, the share naming the right one).
 
 use serde::Deserialize;
 
@@ -167,6 +168,50 @@ fn ratio(a: usize, b: usize) -> f64 {
     }
 }
 
+/// A slice of the evaluation scored on its own: gold and predicted claims restricted the same
+/// way, matched among themselves.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Subset {
+    /// Gold claims in the slice.
+    pub gold: usize,
+    /// Predicted claims in the slice.
+    pub predicted: usize,
+    /// Matched pairs.
+    pub matched: usize,
+    /// Matched pairs whose speaker is right.
+    pub speaker_right: usize,
+}
+
+impl Subset {
+    /// Matched / predicted.
+    pub fn precision(&self) -> f64 {
+        ratio(self.matched, self.predicted)
+    }
+
+    /// Matched / gold.
+    pub fn recall(&self) -> f64 {
+        ratio(self.matched, self.gold)
+    }
+
+    /// Harmonic mean of precision and recall.
+    pub fn f1(&self) -> f64 {
+        f1(self.precision(), self.recall())
+    }
+
+    /// Right speakers / matched.
+    pub fn speaker_accuracy(&self) -> f64 {
+        ratio(self.speaker_right, self.matched)
+    }
+}
+
+fn f1(p: f64, r: f64) -> f64 {
+    if p + r == 0.0 {
+        0.0
+    } else {
+        2.0 * p * r / (p + r)
+    }
+}
+
 /// The whole evaluation.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Report {
@@ -184,6 +229,8 @@ pub struct Report {
     pub named_predictions: usize,
     /// … and of those, the ones naming the right speaker.
     pub named_predictions_right: usize,
+    /// Claims with a named speaker on both sides, matched among themselves.
+    pub named_only: Subset,
     /// Matched predictions with a source span where the gold claim has one too.
     pub sourced: usize,
     /// … and of those, the ones whose source overlaps the gold source.
@@ -203,12 +250,7 @@ impl Report {
 
     /// Content F1.
     pub fn f1(&self) -> f64 {
-        let (p, r) = (self.precision(), self.recall());
-        if p + r == 0.0 {
-            0.0
-        } else {
-            2.0 * p * r / (p + r)
-        }
+        f1(self.precision(), self.recall())
     }
 
     /// Of matched predictions naming a speaker, the share naming the right one.
@@ -284,23 +326,17 @@ fn overlap(a: &[(usize, usize)], b: &[(usize, usize)]) -> usize {
     n
 }
 
-/// Adds one article's gold and predicted claims to `report`.
-pub fn score_article(report: &mut Report, gold: &[GoldClaim], predicted: &[Predicted]) {
-    report.articles += 1;
-    report.predicted += predicted.len();
-    let gold_spans: Vec<Vec<(usize, usize)>> = gold
-        .iter()
-        .map(|g| {
-            std::iter::once(&g.content)
-                .chain(&g.content_parts)
-                .map(|s| (s.start, s.end))
-                .collect()
-        })
-        .collect();
+/// Pairs of (gold index, predicted index) matched one to one by content overlap, largest
+/// overlap first.
+fn match_claims(gold: &[&GoldClaim], predicted: &[&Predicted]) -> Vec<(usize, usize)> {
     let mut pairs: Vec<(usize, usize, usize)> = Vec::new();
-    for (gi, gs) in gold_spans.iter().enumerate() {
+    for (gi, g) in gold.iter().enumerate() {
+        let gs: Vec<(usize, usize)> = std::iter::once(&g.content)
+            .chain(&g.content_parts)
+            .map(|s| (s.start, s.end))
+            .collect();
         for (pi, p) in predicted.iter().enumerate() {
-            let o = overlap(gs, &p.spans);
+            let o = overlap(&gs, &p.spans);
             if o > 0 {
                 pairs.push((o, gi, pi));
             }
@@ -309,6 +345,22 @@ pub fn score_article(report: &mut Report, gold: &[GoldClaim], predicted: &[Predi
     pairs.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
     let mut gold_taken = vec![false; gold.len()];
     let mut pred_taken = vec![false; predicted.len()];
+    let mut out = Vec::new();
+    for (_, gi, pi) in pairs {
+        if gold_taken[gi] || pred_taken[pi] {
+            continue;
+        }
+        gold_taken[gi] = true;
+        pred_taken[pi] = true;
+        out.push((gi, pi));
+    }
+    out
+}
+
+/// Adds one article's gold and predicted claims to `report`.
+pub fn score_article(report: &mut Report, gold: &[GoldClaim], predicted: &[Predicted]) {
+    report.articles += 1;
+    report.predicted += predicted.len();
     for g in gold {
         report.overall.gold += 1;
         report.by_kind[kind_index(g.kind)].gold += 1;
@@ -316,12 +368,9 @@ pub fn score_article(report: &mut Report, gold: &[GoldClaim], predicted: &[Predi
             report.named.gold += 1;
         }
     }
-    for (_, gi, pi) in pairs {
-        if gold_taken[gi] || pred_taken[pi] {
-            continue;
-        }
-        gold_taken[gi] = true;
-        pred_taken[pi] = true;
+    let all_gold: Vec<&GoldClaim> = gold.iter().collect();
+    let all_predicted: Vec<&Predicted> = predicted.iter().collect();
+    for (gi, pi) in match_claims(&all_gold, &all_predicted) {
         let g = &gold[gi];
         let p = &predicted[pi];
         let right = speaker_right(g.speaker.as_deref(), p);
@@ -344,6 +393,20 @@ pub fn score_article(report: &mut Report, gold: &[GoldClaim], predicted: &[Predi
             report.sourced += 1;
             report.sourced_right += usize::from(ps < gs.end && gs.start < pe);
         }
+    }
+    // The same, keeping only claims whose speaker is named on each side.
+    let named_gold: Vec<&GoldClaim> = gold.iter().filter(|g| g.speaker.is_some()).collect();
+    let named_predicted: Vec<&Predicted> =
+        predicted.iter().filter(|p| p.speaker.is_some()).collect();
+    let n = &mut report.named_only;
+    n.gold += named_gold.len();
+    n.predicted += named_predicted.len();
+    for (gi, pi) in match_claims(&named_gold, &named_predicted) {
+        n.matched += 1;
+        n.speaker_right += usize::from(speaker_right(
+            named_gold[gi].speaker.as_deref(),
+            named_predicted[pi],
+        ));
     }
 }
 
@@ -398,6 +461,11 @@ mod tests {
         assert!((r.precision() - 0.5).abs() < 1e-9);
         assert!((r.recall() - 2.0 / 3.0).abs() < 1e-9);
         assert_eq!((r.named_predictions, r.named_predictions_right), (2, 1));
+        // Named on both sides: gold Blair and Treasury, predicted Blair (twice) and Labour.
+        assert_eq!(r.named_only.gold, 2);
+        assert_eq!(r.named_only.predicted, 3);
+        assert_eq!(r.named_only.matched, 1);
+        assert_eq!(r.named_only.speaker_right, 1);
     }
 
     #[test]
