@@ -652,13 +652,33 @@ impl<'d, 'a> Finder<'d, 'a> {
     fn according_to(&mut self) {
         let doc = self.doc;
         for i in 0..doc.len().saturating_sub(2) {
-            let as_reported =
-                doc.w(i) == "as" && doc.w(i + 1) == "reported" && doc.w(i + 2) == "by";
+            // ", as reported by X", ", as (already) announced by X".
+            let skip = usize::from(doc.is(i + 1, &["already", "first", "previously"]));
+            let as_reported = doc.w(i) == "as"
+                && doc.is(
+                    i + 1 + skip,
+                    &[
+                        "reported",
+                        "announced",
+                        "stated",
+                        "revealed",
+                        "disclosed",
+                        "confirmed",
+                        "predicted",
+                        "forecast",
+                        "noted",
+                    ],
+                )
+                && doc.w(i + 2 + skip) == "by";
             let according = doc.w(i) == "according" && doc.w(i + 1) == "to";
             if !(according || as_reported) || self.used[i] || self.quote_of[i].is_some() {
                 continue;
             }
-            let cue = if as_reported { i + 1..i + 2 } else { i..i + 2 };
+            let cue = if as_reported {
+                i + 1 + skip..i + 2 + skip
+            } else {
+                i..i + 2
+            };
             let s = doc.sentence(i);
             let Some(np) = np_after(doc, cue.end + usize::from(as_reported), s.end) else {
                 continue;
@@ -1044,10 +1064,16 @@ impl<'d, 'a> Finder<'d, 'a> {
                 ],
             )
         };
+        // "vowed to retaliate", "pledged to “turn these beliefs into reality”".
+        let next_word = if doc.is(k + 1, &["\"", "“"]) {
+            k + 2
+        } else {
+            k + 1
+        };
         let infinitive = f.infinitive
             && doc.w(k) == "to"
             && doc
-                .raw(k + 1)
+                .raw(next_word)
                 .chars()
                 .next()
                 .is_some_and(char::is_lowercase);

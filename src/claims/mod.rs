@@ -180,6 +180,20 @@ fn resolve(
                     .as_ref()
                     .is_some_and(|np| matches!(np.head, Head::Noun(_, c) if c == class))
         };
+        // A claim that carries another's speaker carries its unnamed source too ("A Labour
+        // spokesman criticised …, saying …").
+        let carried = f
+            .carries
+            .filter(|_| f.source.is_none())
+            .and_then(|id| by_id.get(&id))
+            .map(|&k| resolved[k]);
+        let (unnamed_group, unnamed_person) = match carried {
+            Some(r) => (r.unnamed_group, r.unnamed_person),
+            None => (
+                unnamed(words::NounClass::People),
+                unnamed(words::NounClass::Role) || unnamed(words::NounClass::Other),
+            ),
+        };
         // A claim inside another's content ("Robin Cook said Lord Goldsmith's admission …") is
         // not who speaks next.
         by_id.insert(f.id, resolved.len());
@@ -187,8 +201,8 @@ fn resolve(
             at: f.anchor(),
             nested,
             speaker,
-            unnamed_group: unnamed(words::NounClass::People),
-            unnamed_person: unnamed(words::NounClass::Role) || unnamed(words::NounClass::Other),
+            unnamed_group,
+            unnamed_person,
         });
         let ent = speaker.map(|e| &doc.entities[e]);
         out.push(Claim {

@@ -178,7 +178,13 @@ pub fn np_before(doc: &Doc<'_>, end: usize, floor: usize) -> Option<Np> {
         let w = doc.w(p);
         let verb_like = doc.has(p, class::TRANSITIVE)
             || (w.ends_with("ing") || w.ends_with("ed")) && !doc.has(p, class::ROLE_MODIFIER);
-        if verb_like && !doc.has(p, class::SUBJECT_BOUNDARY) && !doc.has(p, class::DAY) {
+        // "After the ruling Carla Ferstman said": a noun in -ing after a determiner.
+        let noun_before = p > 0 && doc.has(p - 1, class::DETERMINER);
+        if verb_like
+            && !noun_before
+            && !doc.has(p, class::SUBJECT_BOUNDARY)
+            && !doc.has(p, class::DAY)
+        {
             return None;
         }
     }
@@ -617,6 +623,9 @@ impl<'d, 'a> Resolver<'d, 'a> {
         // not premodifying a name ("British Commander Colonel Bob Stewart"). A possessor at
         // the start counts ("Mr Brown's insistence …" is about Mr Brown).
         let mut subject_zone = vec![0usize; doc.sentences.len()];
+        // Sentences whose subject is a pronoun ("They said they would press Labour"): no name
+        // in them is the subject.
+        let mut pronoun_subject = vec![false; doc.sentences.len()];
         for (k, r) in doc.sentences.iter().enumerate() {
             let first = (r.start..r.end)
                 .find(|&i| doc.raw(i).chars().any(char::is_alphanumeric))
@@ -629,6 +638,13 @@ impl<'d, 'a> Resolver<'d, 'a> {
                 r.start
             };
         }
+        for (k, r) in doc.sentences.iter().enumerate() {
+            let zone = subject_zone[k].max(r.start);
+            pronoun_subject[k] = (zone..r.end)
+                .find(|&i| doc.raw(i).chars().any(char::is_alphanumeric))
+                .is_some_and(|i| doc.is(i, &["he", "she", "they", "it", "we", "i"]) && !quoted[i]);
+        }
+
         let mut mentions = Vec::new();
         let mut subject = Vec::new();
         let mut last_sentence = u32::MAX;
@@ -654,7 +670,10 @@ impl<'d, 'a> Resolver<'d, 'a> {
                 doc.mention_at(k).is_some_and(|(f, _)| f != e)
             };
             let after_preposition = i > 0 && doc.has(i - 1, class::PREPOSITION);
-            let candidate = i >= subject_zone[s as usize] && !premodifier && !after_preposition;
+            let candidate = i >= subject_zone[s as usize]
+                && !premodifier
+                && !after_preposition
+                && !pronoun_subject[s as usize];
             let first_in_sentence = candidate && s != last_sentence;
             if candidate {
                 last_sentence = s;
