@@ -243,6 +243,10 @@ impl<'d, 'a> Finder<'d, 'a> {
             return None;
         }
         let cue = self.lexical[i]?;
+        // A capitalised cue inside a sentence is part of a name ("the Senate Rules Committee").
+        if self.doc.capitalised(i) && self.doc.sentence(i).start != i {
+            return None;
+        }
         if i > 0 {
             let prev = self.doc.w(i - 1);
             // "the plans", "Iran's threats", "his claims": a noun, not the verb.
