@@ -311,6 +311,30 @@ fn the_interviewer_is_not_the_speaker() {
 }
 
 #[test]
+fn us_style_frames_with_programme_titles_and_appositions() {
+    let claims = claims_of(
+        "Hillary Clinton spoke in Iowa. \"We will win this state,\" she said on NBC's \"Meet \
+         the Press.\" Taxes will rise, said Mr. Trump, the Republican nominee. \"It is over,\" \
+         Mr. Trump told Fox News's \"Hannity\" on Tuesday.",
+    );
+    let she = by(&claims, "she", "said");
+    assert_eq!(speaker(she), Some("Hillary Clinton"));
+    assert_eq!(she.content.text, "We will win this state,");
+    let taxes = by(&claims, "Mr. Trump", "said");
+    assert_eq!(taxes.content.text, "Taxes will rise");
+    assert!(
+        taxes.content_parts.is_empty(),
+        "the apposition is not content"
+    );
+    let told = by(&claims, "Mr. Trump", "told");
+    assert_eq!(told.content.text, "It is over,");
+    // Programme titles in quotes are nobody's words.
+    assert!(claims
+        .iter()
+        .all(|c| c.content.text != "Meet the Press." && c.content.text != "Hannity"));
+}
+
+#[test]
 fn no_entities_still_finds_claims_with_null_speakers() {
     let claims = claims_of("“This is terrible,” someone said.");
     assert_eq!(claims.len(), 1);

@@ -144,6 +144,8 @@ pub struct Finder<'d, 'a> {
     used: Vec<bool>,
     /// Quotes used as a later part of another quote's claim.
     part_of: Vec<bool>,
+    /// Quotes that are titles of programmes or papers, not anyone's words.
+    title: Vec<bool>,
     out: Vec<Found>,
 }
 
@@ -160,10 +162,22 @@ impl<'d, 'a> Finder<'d, 'a> {
                 quote_of[i] = Some(k as u32);
             }
         }
+        let title = quotes
+            .iter()
+            .map(|q| {
+                let first = q.open + 1;
+                q.closed
+                    && q.words(doc) <= 6
+                    && q.open > 0
+                    && doc.is(q.open - 1, &["'s", "'", "on", "in", "programme", "show"])
+                    && doc.capitalised(first)
+            })
+            .collect();
         Finder {
             doc,
             quotes,
             lexical,
+            title,
             quote_of,
             used: vec![false; doc.len()],
             part_of: vec![false; quotes.len()],
@@ -271,6 +285,15 @@ impl<'d, 'a> Finder<'d, 'a> {
         Some(cue)
     }
 
+    /// The quote opening at token `k` if it is a short title ("NBC's “Meet the Press”", "on
+    /// “Face the Nation”"): after a possessive or "on"/"in", capitalised, at most six words.
+    fn title_at(&self, k: usize) -> Option<usize> {
+        let q = self.quote_of.get(k + 1).copied().flatten()? as usize;
+        self.title[q]
+            .then_some(q)
+            .filter(|&q| self.quotes[q].open == k)
+    }
+
     /// The cue token `i` starts, whatever its use here.
     fn cue_word(&self, i: usize) -> Option<Cue> {
         self.lexical.get(i).copied().flatten()
@@ -332,7 +355,7 @@ impl<'d, 'a> Finder<'d, 'a> {
                 continue;
             }
             let q = self.quotes[k];
-            if q.content().is_empty() {
+            if q.content().is_empty() || self.title[k] {
                 continue;
             }
             if self.quote_attributed_after(k) || self.quote_attributed_before(k) {
@@ -892,7 +915,9 @@ impl<'d, 'a> Finder<'d, 'a> {
         // quote or another cue means a clause follows instead.
         // After the verb (and addressee) comes a setting or nothing: an object ("has pledged
         // retaliation") means the verb is not a frame after its content.
+        let possessive = doc.is(k, &["'s", "'"]) && k > 0 && doc.capitalised(k - 1);
         if k < end
+            && !possessive
             && !doc.is(k, &[",", ".", "!", "?", ";"])
             && !doc.is(k, SETTING)
             && !doc.is(k, FRAME_PREPOSITIONS)
@@ -902,7 +927,16 @@ impl<'d, 'a> Finder<'d, 'a> {
         }
         let mut steps = 0;
         while k < end && steps < 20 && !doc.is(k, &[",", ".", "!", "?", ";"]) {
-            if doc.is(k, FRAME_BREAKERS)
+            // A programme's or paper's title in quotes ("on NBC's “Meet the Press”") is part of
+            // the setting.
+            if let Some(q) = self.title_at(k) {
+                k = self.quotes[q].after();
+                steps += 1;
+                continue;
+            }
+            // "'s" after a name is a possessive ("NBC's"), not "is".
+            let possessive = doc.is(k, &["'s"]) && k > 0 && doc.capitalised(k - 1);
+            if doc.is(k, FRAME_BREAKERS) && !possessive
                 || self.quote_of[k].is_some()
                 || doc.is(k, &["\"", "“", ":"])
                 || self.cue_word(k).is_some_and(|c| !c.participle)
@@ -919,6 +953,28 @@ impl<'d, 'a> Finder<'d, 'a> {
             return None;
         }
         let after = k + 1;
+        // ", said Mr Trump, the Republican nominee.": a short verbless apposition to the source
+        // ends it.
+        let rest = after..(after + 9).min(end);
+        if let Some(stop) = rest
+            .clone()
+            .find(|&t| doc.is(t, &[".", "!", "?"]))
+            .or((end <= after + 8).then_some(end))
+        {
+            let verbless = (after..stop).all(|t| {
+                !doc.is(t, FRAME_BREAKERS)
+                    && self.cue_word(t).is_none()
+                    && self.quote_of[t].is_none()
+            });
+            if verbless
+                && doc.is(
+                    after,
+                    &["the", "a", "an", "who", "his", "her", "its", "their"],
+                )
+            {
+                return Some(None);
+            }
+        }
         // ", “…”": the quote's next part, which the quote pattern takes.
         if after < end && doc.is(after, &["\"", "“"]) {
             return Some(None);

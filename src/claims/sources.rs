@@ -287,6 +287,7 @@ pub fn np_after(doc: &Doc<'_>, start: usize, ceil: usize) -> Option<Np> {
     }
     let mut i = start;
     let mut last_head: Option<usize> = None;
+    let mut possessor: Option<usize> = None;
     let mut lowercase = 0;
     while i < ceil && i - start < MAX_NP {
         if let Some((_, m)) = doc.mention_at(i) {
@@ -304,6 +305,7 @@ pub fn np_after(doc: &Doc<'_>, start: usize, ceil: usize) -> Option<Np> {
             continue;
         }
         if matches!(w, "'s" | "'") && last_head.is_some() {
+            possessor = last_head;
             i += 1;
             last_head = None;
             continue;
@@ -356,7 +358,8 @@ pub fn np_after(doc: &Doc<'_>, start: usize, ceil: usize) -> Option<Np> {
         }
         break;
     }
-    let end = last_head? + 1;
+    // "Fox News's “Hannity”": a possessive that leads to no noun leaves its possessor.
+    let end = last_head.or(possessor)? + 1;
     let r = start..end;
     let head_tok = end - 1;
     let head = if let Some((e, _)) = doc.mention_at(head_tok) {
