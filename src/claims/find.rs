@@ -1139,6 +1139,8 @@ impl<'d, 'a> Finder<'d, 'a> {
                 .is_some_and(char::is_lowercase);
         let setting = if infinitive {
             false
+        } else if doc.has(k, class::DAY) {
+            true
         } else if doc.is(k, &["this", "last"]) {
             time_word(k + 1)
         } else {

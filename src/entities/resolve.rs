@@ -683,11 +683,22 @@ fn group(gaz: &Gazetteer, body: &str, tokens: &[Token<'_>], mut raws: Vec<Raw>) 
 fn short_organisation_names(gaz: &Gazetteer, tokens: &[Token<'_>], raws: &mut [Raw]) {
     // Words of longer organisation names: "Merrill" of "Merrill Lynch", "Yili" of "Inner
     // Mongolia Yili Industrial".
+    // A surname of a person named in full stays that person's ("Trump" with "Donald Trump"
+    // beside a mistagged "Melania Trump").
+    let surnames: Vec<&str> = raws
+        .iter()
+        .filter(|r| r.kind == EntityType::Person && r.last > r.first)
+        .map(|r| tokens[r.last].text)
+        .collect();
     let firsts: Vec<&str> = raws
         .iter()
         .filter(|r| r.kind == EntityType::Org && r.last > r.first)
         .flat_map(|r| tokens[r.first..=r.last].iter().map(|t| t.text))
-        .filter(|w| w.chars().next().is_some_and(char::is_uppercase) && !gaz_is_org_word(gaz, w))
+        .filter(|w| {
+            w.chars().next().is_some_and(char::is_uppercase)
+                && !gaz_is_org_word(gaz, w)
+                && !surnames.contains(w)
+        })
         .collect();
     for r in raws.iter_mut().filter(|_| !firsts.is_empty()) {
         if r.first == r.last
