@@ -518,33 +518,26 @@ impl<'d, 'a> Finder<'d, 'a> {
                 });
                 break;
             }
+            // "according to X, “…”", "the words of X that “…”": the quote is credited to X.
+            let credited = |cue: Range<usize>, np: Np| LeadIn {
+                cue,
+                source: Some(np),
+                carries: None,
+                kind: ClaimKind::DirectQuote,
+            };
             if doc.w(v) == "according" && doc.w(v + 1) == "to" {
-                if let Some(np) = np_after(doc, v + 2, q.open) {
-                    found = Some(LeadIn {
-                        cue: v..v + 2,
-                        source: Some(np),
-                        carries: None,
-                        kind: ClaimKind::DirectQuote,
-                    });
-                }
+                found = np_after(doc, v + 2, q.open).map(|np| credited(v..v + 2, np));
                 break;
             }
             if doc.is(v, &["words", "remarks", "comments", "statement", "message"])
                 && doc.is(v + 1, &["of", "by", "from"])
             {
-                if let Some(np) = np_after(doc, v + 2, q.open) {
-                    let c = if v > s && doc.is(v - 1, &["the", "his", "her", "their"]) {
-                        v - 1
-                    } else {
-                        v
-                    };
-                    found = Some(LeadIn {
-                        cue: c..v + 1,
-                        source: Some(np),
-                        carries: None,
-                        kind: ClaimKind::DirectQuote,
-                    });
-                }
+                let c = if v > s && doc.is(v - 1, &["the", "his", "her", "their"]) {
+                    v - 1
+                } else {
+                    v
+                };
+                found = np_after(doc, v + 2, q.open).map(|np| credited(c..v + 1, np));
                 break;
             }
         }

@@ -152,7 +152,7 @@ fn scan(doc: &Doc<'_>, is_mark: fn(&str) -> bool, min_tokens: usize) -> Vec<Quot
         }
         // An apostrophe inside or at the end of a word ("Iran’s" splits it off as a clitic;
         // "Jones’" keeps it) is not a quotation mark.
-        if doc.raw(i) != "\"" && single_mark(doc.raw(i)) && facing(doc, i) != Facing::Open {
+        if single_mark(doc.raw(i)) && facing(doc, i) != Facing::Open {
             let t = doc.tokens[i];
             let glued_before = doc.body[..t.start]
                 .chars()

@@ -4,20 +4,27 @@
 //! its head (a name, a pronoun, or a noun that can name a source, see
 //! [`super::words::noun_class`]) and extends left over titles, names, determiners, possessors
 //! and a few modifiers, and over `of`/`for` post-modifiers of a role ("a spokesman for the
-//! Treasury"). An apposition between commas is skipped; a relative clause is skipped back to
-//! what it describes.
+//! Treasury"). An apposition between commas or dashes is skipped; a relative clause is skipped
+//! back to what it describes; a phrase right after a verb is an object, not a source; two
+//! sources joined by "and" are a group with no one speaker.
 //!
 //! Resolving the phrase to an entity ([`Resolver`]):
-//! * **Name**: the head is a mention. A place is a speaker only as a state acting (a country,
-//!   or a capital standing for one); a demonym acts for its country.
-//! * **Pronoun**: he/she/it/they go to the most salient compatible antecedent: recent
-//!   sentences first, sentence subjects and the previous claim's speaker ahead of other
-//!   mentions, people in agreement with the pronoun's gender (honorifics, first names, roles),
-//!   organisations and states for it/they. People named only inside quotes are not candidates.
-//!   A tie between different entities is left unresolved.
-//! * **Description**: a definite role ("the chancellor", "the former foreign secretary") goes to
-//!   the person the article gives that role; a definite kind of organisation ("the newspaper",
-//!   "the firm") to the last organisation of that kind named before it.
+//! * **Name**: the head is a mention (or a word the entity stage found elsewhere in the
+//!   article). A place speaks only as a state: a country, or a capital standing for one; a
+//!   demonym acts for its country; a region never speaks ("Iowa said").
+//! * **Pronoun**: "he"/"she" go to the most salient compatible antecedent — recent narrative
+//!   sentences (wholly quoted ones do not count), sentence subjects, and the previous claim's
+//!   speaker unless someone else has become the subject since — in agreement with the person's
+//!   gender (honorifics, first names, roles); right after an unnamed source ("a spokesman") it
+//!   is that source. "They" takes a subject organisation or state of the last sentence or two,
+//!   "it" only the organisation that just spoke. People named only inside quotes are not
+//!   candidates; a tie is no answer.
+//! * **Description**: a definite role ("the chancellor") goes to the person the article gives
+//!   that role, including roles read off earlier sources ("BBC labour affairs correspondent
+//!   Stephen Cape"), else to the most salient person whose known role does not contradict it;
+//!   generic roles ("the spokesman", "the lawyer") are never guessed. A definite kind of
+//!   organisation ("the newspaper", "the firm") goes to the last organisation of that kind, or
+//!   to the one the article is about.
 //! * Everything else (indefinite roles, unnamed groups, documents) stays unresolved: the claim
 //!   is kept with a null speaker rather than a guess.
 
