@@ -137,29 +137,6 @@ pub struct Predicted {
     pub source: Option<(usize, usize)>,
 }
 
-/// Counts of one slice of the evaluation.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counts {
-    /// Gold claims.
-    pub gold: usize,
-    /// Gold claims matched by a prediction.
-    pub matched: usize,
-    /// Matched claims whose speaker is right.
-    pub speaker_right: usize,
-}
-
-impl Counts {
-    /// Matched / gold.
-    pub fn recall(&self) -> f64 {
-        ratio(self.matched, self.gold)
-    }
-
-    /// Right speakers / matched.
-    pub fn speaker_accuracy(&self) -> f64 {
-        ratio(self.speaker_right, self.matched)
-    }
-}
-
 fn ratio(a: usize, b: usize) -> f64 {
     if b == 0 {
         0.0
@@ -168,21 +145,22 @@ fn ratio(a: usize, b: usize) -> f64 {
     }
 }
 
-/// A slice of the evaluation scored on its own: gold and predicted claims restricted the same
-/// way, matched among themselves.
+/// Counts of one slice of the evaluation. `predicted` is counted only where the slice is
+/// restricted on both sides (claims with named speakers); a slice by gold kind has no
+/// predicted side.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Subset {
+pub struct Counts {
     /// Gold claims in the slice.
     pub gold: usize,
     /// Predicted claims in the slice.
     pub predicted: usize,
-    /// Matched pairs.
+    /// Gold claims matched by a prediction.
     pub matched: usize,
-    /// Matched pairs whose speaker is right.
+    /// Matched claims whose speaker is right.
     pub speaker_right: usize,
 }
 
-impl Subset {
+impl Counts {
     /// Matched / predicted.
     pub fn precision(&self) -> f64 {
         ratio(self.matched, self.predicted)
@@ -230,7 +208,7 @@ pub struct Report {
     /// … and of those, the ones naming the right speaker.
     pub named_predictions_right: usize,
     /// Claims with a named speaker on both sides, matched among themselves.
-    pub named_only: Subset,
+    pub named_only: Counts,
     /// Matched predictions with a source span where the gold claim has one too.
     pub sourced: usize,
     /// … and of those, the ones whose source overlaps the gold source.
