@@ -14,6 +14,7 @@ use crate::entities::conll::{self, Report, SCORED};
 use crate::entities::model::Model;
 use crate::entities::resolve::Extractor;
 use crate::entities::Tagger;
+use crate::stance::gold::{self as stance_gold, PredictedStance, StanceReport};
 use crate::stance::newsmtsc;
 use crate::stance::polarity::{Model as StanceModel, TrainSettings};
 use crate::stance::TargetScorer;
@@ -201,18 +202,20 @@ pub fn eval_claims(
     gold_path: &Path,
     source: ClaimSource<'_>,
     out: &mut dyn Write,
-) -> anyhow::Result<gold::Report> {
+) -> anyhow::Result<(gold::Report, StanceReport)> {
     let text = std::fs::read_to_string(gold_path)
         .with_context(|| format!("reading {}", gold_path.display()))?;
     let articles = gold::read(&text).with_context(|| format!("parsing {}", gold_path.display()))?;
     let mut report = gold::Report::default();
-    let mut timing: Option<(f64, f64)> = None;
+    let mut stance_report = StanceReport::default();
+    let mut timing: Option<(f64, f64, f64)> = None;
     match source {
         ClaimSource::Worker => {
             let tagger = Tagger::bundled()?;
             let finder = ClaimFinder::new(tagger.shared_gazetteer());
             let extractor = Extractor::new(tagger);
-            let (mut entity_s, mut claim_s) = (0.0, 0.0);
+            let scorer = TargetScorer::bundled()?;
+            let (mut entity_s, mut claim_s, mut stance_s) = (0.0, 0.0, 0.0);
             for a in &articles {
                 let t = Instant::now();
                 let entities = extractor.extract(&a.body);
@@ -243,8 +246,32 @@ pub fn eval_claims(
                     })
                     .collect();
                 gold::score_article(&mut report, &a.claims, &predicted);
+                let t = Instant::now();
+                let stances = crate::stance::stances(&a.body, &entities, &claims, &scorer);
+                stance_s += t.elapsed().as_secs_f64();
+                let mentions = |name: &str| -> Vec<String> {
+                    entities
+                        .iter()
+                        .find(|e| e.name == name)
+                        .map(|e| e.mentions.iter().map(|m| m.text.clone()).collect())
+                        .unwrap_or_default()
+                };
+                let predicted: Vec<PredictedStance> = stances
+                    .iter()
+                    .map(|s| PredictedStance {
+                        speaker: s.speaker.clone(),
+                        speaker_aliases: mentions(&s.speaker),
+                        target: s.target.clone(),
+                        target_aliases: mentions(&s.target),
+                        label: s.stance,
+                        rule: rule_name(s.rule),
+                        kind: s.kind,
+                        confidence: s.confidence,
+                    })
+                    .collect();
+                stance_gold::score_article(&mut stance_report, &a.claims, &predicted);
             }
-            timing = Some((entity_s, claim_s));
+            timing = Some((entity_s, claim_s, stance_s));
         }
         ClaimSource::File(path) => {
             let text = std::fs::read_to_string(path)
@@ -258,16 +285,154 @@ pub fn eval_claims(
                 let v: serde_json::Value = serde_json::from_str(line)
                     .with_context(|| format!("{} line {}", path.display(), n + 1))?;
                 let id = v["id"].as_str().unwrap_or_default().to_owned();
-                by_id.insert(id, predictions_of(&v));
+                by_id.insert(id, (predictions_of(&v), stance_predictions_of(&v)));
             }
             for a in &articles {
-                let predicted = by_id.get(&a.id).cloned().unwrap_or_default();
+                let (predicted, stances) = by_id.get(&a.id).cloned().unwrap_or_default();
                 gold::score_article(&mut report, &a.claims, &predicted);
+                stance_gold::score_article(&mut stance_report, &a.claims, &stances);
             }
         }
     }
     print_claims_report(&report, timing, out)?;
-    Ok(report)
+    print_stance_triples(&stance_report, out)?;
+    Ok((report, stance_report))
+}
+
+/// A rule's published name.
+fn rule_name(rule: crate::record::StanceRule) -> String {
+    serde_json::to_value(rule)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// The stances of one line of a predictions file (the worker's enriched records).
+fn stance_predictions_of(v: &serde_json::Value) -> Vec<PredictedStance> {
+    let entities = v["entities"].as_array().cloned().unwrap_or_default();
+    let mentions = |name: &str| -> Vec<String> {
+        entities
+            .iter()
+            .find(|e| e["name"].as_str() == Some(name))
+            .and_then(|e| e["mentions"].as_array())
+            .map(|ms| {
+                ms.iter()
+                    .filter_map(|m| m["text"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let Some(stances) = v["stances"].as_array() else {
+        return Vec::new();
+    };
+    stances
+        .iter()
+        .filter_map(|s| {
+            let speaker = s["speaker"].as_str()?.to_owned();
+            let target = s["target"].as_str()?.to_owned();
+            Some(PredictedStance {
+                speaker_aliases: mentions(&speaker),
+                target_aliases: mentions(&target),
+                speaker,
+                target,
+                label: serde_json::from_value(s["stance"].clone()).ok()?,
+                rule: s["rule"].as_str().unwrap_or_default().to_owned(),
+                kind: serde_json::from_value(s["kind"].clone()).ok()?,
+                confidence: s["confidence"].as_f64().unwrap_or(0.0),
+            })
+        })
+        .collect()
+}
+
+/// Prints stance-triple precision, recall and F1 (all labels, support/oppose, by label, by
+/// rule, by kind), the kind of error, and the calibration table.
+pub fn print_stance_triples(r: &StanceReport, out: &mut dyn Write) -> std::io::Result<()> {
+    let row = |out: &mut dyn Write, name: &str, t: &stance_gold::Triples| {
+        writeln!(
+            out,
+            "{:<20} {:<5} {:<9} {:<5} {:<9.4} {:<7.4} {:.4}",
+            name,
+            t.gold,
+            t.predicted,
+            t.right,
+            t.precision(),
+            t.recall(),
+            t.f1()
+        )
+    };
+    writeln!(
+        out,
+        "stance triples (speaker, target, label), once per article:"
+    )?;
+    writeln!(
+        out,
+        "{:<20} {:<5} {:<9} {:<5} {:<9} {:<7} f1",
+        "slice", "gold", "predicted", "right", "precision", "recall"
+    )?;
+    row(out, "all labels", &r.all)?;
+    row(out, "support/oppose", &r.polar)?;
+    for (name, t) in ["support", "oppose", "neutral"].iter().zip(&r.by_label) {
+        row(out, name, t)?;
+    }
+    let wrong = r.all.predicted - r.all.right;
+    writeln!(
+        out,
+        "wrong triples: {} ({} right pair with the wrong label, {} pair not in gold)",
+        wrong, r.wrong_label, r.wrong_pair
+    )?;
+    writeln!(out, "by rule (precision)    predicted  right  precision")?;
+    for (rule, t) in &r.by_rule {
+        writeln!(
+            out,
+            "  {:<20} {:<10} {:<6} {:.4}",
+            rule,
+            t.predicted,
+            t.right,
+            t.precision()
+        )?;
+    }
+    writeln!(
+        out,
+        "by claim kind          gold  found  recall  | predicted  right  precision"
+    )?;
+    let kinds = ["direct_quote", "indirect", "reported", "post"];
+    for ((name, g), p) in kinds
+        .iter()
+        .zip(&r.by_kind_recall)
+        .zip(&r.by_kind_precision)
+    {
+        writeln!(
+            out,
+            "  {:<20} {:<5} {:<6} {:<7.4} | {:<10} {:<6} {:.4}",
+            name,
+            g.gold,
+            g.right,
+            g.recall(),
+            p.predicted,
+            p.right,
+            p.precision()
+        )?;
+    }
+    writeln!(
+        out,
+        "calibration  confidence  predicted  right  accuracy  mean-confidence"
+    )?;
+    for (k, &(n, right, sum)) in r.calibration.iter().enumerate() {
+        if n == 0 {
+            continue;
+        }
+        writeln!(
+            out,
+            "  {:.1}-{:.1}     {:<10} {:<6} {:<9.4} {:.4}",
+            k as f64 / stance_gold::BINS as f64,
+            (k + 1) as f64 / stance_gold::BINS as f64,
+            n,
+            right,
+            right as f64 / n as f64,
+            sum / n as f64
+        )?;
+    }
+    Ok(())
 }
 
 /// The claims of one line of a predictions file.
@@ -313,7 +478,7 @@ fn predictions_of(v: &serde_json::Value) -> Vec<Predicted> {
 /// sources, and speed.
 pub fn print_claims_report(
     r: &gold::Report,
-    timing: Option<(f64, f64)>,
+    timing: Option<(f64, f64, f64)>,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     writeln!(
@@ -377,13 +542,14 @@ pub fn print_claims_report(
         n.speaker_right,
         n.matched
     )?;
-    if let Some((entities, claims)) = timing {
+    if let Some((entities, claims, stances)) = timing {
         writeln!(
             out,
-            "{} articles: claims stage {:.0} articles/s; entities + claims {:.0} articles/s",
+            "{} articles: claims stage {:.0} articles/s; stance stage {:.0} articles/s; entities + claims + stance {:.0} articles/s",
             r.articles,
             r.articles as f64 / claims.max(1e-9),
-            r.articles as f64 / (entities + claims).max(1e-9)
+            r.articles as f64 / stances.max(1e-9),
+            r.articles as f64 / (entities + claims + stances).max(1e-9)
         )?;
     }
     Ok(())

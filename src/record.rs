@@ -12,7 +12,7 @@ use crate::dedup::paragraphs::RepeatedParagraph;
 use crate::entities::{Entity, EntityType};
 
 /// Version of the output record's schema, also sent as a message header.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// The worker's own version, stamped into provenance.
 pub const WORKER_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -275,12 +275,34 @@ pub struct Claim {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StanceRule {
-    /// A stance cue takes the target as its object.
+    /// The speaker's own stance verb or noun takes the target as its object ("backed Blair",
+    /// "our commitment to Israel's security", "Iran has accused Israel").
     CueGovernsTarget,
     /// The target is the subject of a negated modal ("Iran must not").
     ModalNegation,
-    /// The polarity model, by its most decisive word.
+    /// The speaker demands the target's exit or punishment ("must be shut down", "should
+    /// resign").
+    ModalDemand,
+    /// The target does or is what the claim judges: agent of a hostile or helpful act ("Trump
+    /// targeted POWs"), subject of an evaluation ("the plan is a shambles"), owner of a judged
+    /// thing ("Labour's failure", "the Iranian threat").
+    Judged,
+    /// The target is an argument of the content, which takes no side (`neutral`).
+    Argument,
+    /// The polarity model, by its most decisive word, on a target its sentence is about.
     Model,
+}
+
+/// What the target is in the claim's content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetRole {
+    /// The subject of the predicate, or the "by" agent of a passive one.
+    Agent,
+    /// The object of a verb or noun.
+    Patient,
+    /// The owner or attribute of a judged noun phrase.
+    Possessor,
 }
 
 /// For, against or neither.
@@ -308,6 +330,10 @@ pub struct Stance {
     pub target: String,
     /// Its type.
     pub target_type: EntityType,
+    /// The target's words in the claim's content.
+    pub target_mention: Span,
+    /// What the target is in the content.
+    pub role: TargetRole,
     /// The stance.
     pub stance: StanceLabel,
     /// Confidence in [0, 1].

@@ -229,3 +229,80 @@ fn shipped_model_is_what_training_on_conll_train_produces() {
         "models/ner.bin is stale: regenerate it with scripts/train-ner"
     );
 }
+
+/// Real news text: no PERSON, ORG or LOC entity is only a function word or interjection ("Do",
+/// "Well", "Moreover"), and no faith or ethnic group is a person. Over the BBC validation and
+/// test splits (the training split is the dedup and throughput corpus).
+#[test]
+fn no_function_word_names_and_no_groups_as_people_on_bbc_text() {
+    let Some(mut texts) = shared_data::bbc_texts("val") else {
+        return;
+    };
+    texts.extend(shared_data::bbc_texts("test").unwrap_or_default());
+    let not_names: std::collections::HashSet<&str> =
+        news_enricher::entities::resolve::not_names().collect();
+    let x = extractor();
+    let (mut seen, mut bad, mut groups) = (0usize, Vec::new(), Vec::new());
+    for body in &texts {
+        for e in x.extract(body) {
+            if e.kind == EntityType::Norp {
+                continue;
+            }
+            seen += 1;
+            let acronym = e.name.len() >= 2 && e.name.chars().all(|c| c.is_ascii_uppercase());
+            if !acronym && not_names.contains(e.name.to_lowercase().as_str()) {
+                bad.push(e.name.clone());
+            }
+            let singular = e.name.trim_end_matches('s').to_lowercase();
+            if e.kind == EntityType::Person
+                && [
+                    "muslim",
+                    "hindu",
+                    "christian",
+                    "hispanic",
+                    "latino",
+                    "arab",
+                    "jew",
+                ]
+                .contains(&singular.as_str())
+            {
+                groups.push(e.name.clone());
+            }
+        }
+    }
+    assert!(seen > 5_000, "{seen} entities: the splits were read");
+    assert!(bad.is_empty(), "function words as names: {bad:?}");
+    assert!(groups.is_empty(), "groups typed PERSON: {groups:?}");
+}
+
+#[test]
+fn sentence_initial_function_words_and_role_suffixes_are_not_names() {
+    let body = "Well, the vote is close. Moreover Labour MP Derek Wyatt said Muslims and \
+                Hispanics would decide it. Do you agree? US officials did.";
+    let entities = extractor().extract(body);
+    let names: Vec<(&str, EntityType)> =
+        entities.iter().map(|e| (e.name.as_str(), e.kind)).collect();
+    for junk in ["Well", "Moreover", "Do", "Labour MP"] {
+        assert!(
+            !names.iter().any(|(n, _)| *n == junk),
+            "{junk} in {names:?}"
+        );
+    }
+    assert!(names.contains(&("Labour", EntityType::Org)), "{names:?}");
+    assert!(
+        names.contains(&("Derek Wyatt", EntityType::Person)),
+        "{names:?}"
+    );
+    assert!(
+        !names
+            .iter()
+            .any(|(n, k)| n.starts_with("Muslim") && *k == EntityType::Person),
+        "{names:?}"
+    );
+    assert!(
+        names
+            .iter()
+            .any(|(n, _)| *n == "US" || *n == "United States"),
+        "an acronym stays: {names:?}"
+    );
+}

@@ -14,7 +14,7 @@
 
 use serde::Deserialize;
 
-use crate::record::ClaimKind;
+use crate::record::{ClaimKind, StanceLabel};
 
 /// A span as annotated or predicted (char offsets).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -47,6 +47,21 @@ pub struct GoldClaim {
     /// Canonical name of the speaker, or null.
     #[serde(default)]
     pub speaker: Option<String>,
+    /// The stances the speaker takes in this claim (`data/eval/stance-guideline.md`).
+    #[serde(default)]
+    pub stances: Vec<GoldStance>,
+}
+
+/// One annotated stance of a claim's speaker.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct GoldStance {
+    /// Canonical name of the target.
+    pub target: String,
+    /// For, against or neither.
+    pub label: StanceLabel,
+    /// The words in the content that name the target.
+    #[serde(default)]
+    pub mention: Option<String>,
 }
 
 /// One annotated article.
@@ -137,7 +152,8 @@ pub struct Predicted {
     pub source: Option<(usize, usize)>,
 }
 
-fn ratio(a: usize, b: usize) -> f64 {
+/// `a / b`, 0 when `b` is 0.
+pub fn ratio(a: usize, b: usize) -> f64 {
     if b == 0 {
         0.0
     } else {
@@ -182,7 +198,8 @@ impl Counts {
     }
 }
 
-fn f1(p: f64, r: f64) -> f64 {
+/// The harmonic mean of precision and recall, 0 when both are.
+pub fn f1(p: f64, r: f64) -> f64 {
     if p + r == 0.0 {
         0.0
     } else {
@@ -277,7 +294,9 @@ fn normalise_name(s: &str) -> Vec<String> {
         .collect()
 }
 
-fn names_agree(a: &str, b: &str) -> bool {
+/// Whether two names name the same entity: equal after dropping case, "the", honorifics and
+/// punctuation, or one a word-suffix of the other ("Blair" / "Tony Blair").
+pub fn names_agree(a: &str, b: &str) -> bool {
     let (a, b) = (normalise_name(a), normalise_name(b));
     if a.is_empty() || b.is_empty() {
         return false;
@@ -404,6 +423,7 @@ mod tests {
             },
             content_parts: Vec::new(),
             speaker: speaker.map(str::to_owned),
+            stances: Vec::new(),
         }
     }
 

@@ -34,10 +34,11 @@ use sources::{FirstNames, Head, Resolved, Resolver};
 
 use crate::entities::gazetteer::Gazetteer;
 use crate::entities::Entity;
-use crate::record::{Claim, EnrichedRecord, SpeakerRule};
+use crate::record::{Claim, ClaimRule, EnrichedRecord, SpeakerRule};
 use crate::stage::{Stage, StageError};
 
-const FIRST_NAMES_TSV: &str = include_str!("../../data/lexicons/first_names.tsv");
+/// First names by gender (hand-written), for pronoun agreement here and in the stance stage.
+pub const FIRST_NAMES_TSV: &str = include_str!("../../data/lexicons/first_names.tsv");
 
 /// What the claim finder reads text with: the cue lexicon, first names for pronoun agreement,
 /// and the gazetteer (which places are states).
@@ -70,6 +71,7 @@ impl ClaimFinder {
         let finder = Finder::new(&doc, &quotes, &self.cues);
         let quoted = finder.quoted();
         let mut found = finder.find();
+        strip_edge_marks(&doc, &mut found);
         found.sort_by_key(|f| (f.anchor(), f.content.start));
         let found = drop_nested_duplicates(found);
         // Sources of claims nested in another's content ("Robin Cook said Lord Goldsmith's
@@ -220,6 +222,36 @@ fn resolve(
     }
     out.sort_by_key(|c| (c.content.start, c.content.end));
     out
+}
+
+/// Quoted content never starts or ends with a quotation mark, whatever marks a garbled text
+/// mixes ("‘ … ”", a stray closer before a paragraph break); content left empty is no claim.
+fn strip_edge_marks(doc: &Doc<'_>, found: &mut Vec<find::Found>) {
+    let mark = |i: usize| {
+        matches!(
+            doc.raw(i),
+            "\"" | "“" | "”" | "‘" | "’" | "'" | "„" | "«" | "»"
+        )
+    };
+    let strip = |r: &mut std::ops::Range<usize>| {
+        while r.start < r.end && mark(r.start) {
+            r.start += 1;
+        }
+        while r.end > r.start && mark(r.end - 1) {
+            r.end -= 1;
+        }
+    };
+    for f in found.iter_mut() {
+        if matches!(
+            f.rule,
+            ClaimRule::QuoteThenCue | ClaimRule::CueThenQuote | ClaimRule::QuoteContinues
+        ) {
+            strip(&mut f.content);
+            f.parts.iter_mut().for_each(&strip);
+            f.parts.retain(|p| !p.is_empty());
+        }
+    }
+    found.retain(|f| !f.content.is_empty());
 }
 
 /// How a claim that carries another's speaker names its rule: a continuing quote has no source

@@ -104,6 +104,15 @@ fn ends_sentence(doc: &Doc<'_>, i: usize) -> bool {
     i + 1 >= doc.len() || doc.sentence_of[i] != doc.sentence_of[i + 1] || doc.paragraph_start[i + 1]
 }
 
+/// The end of an unclosed quote opened at `open` and running to `end`, without the quotation
+/// marks of another kind it ends on ("‘ … ”" at a paragraph break): they are not quoted words.
+fn without_stray_marks(doc: &Doc<'_>, open: usize, mut end: usize) -> usize {
+    while end > open + 1 && matches!(doc.raw(end - 1), "\"" | "“" | "”" | "‘" | "’" | "'") {
+        end -= 1;
+    }
+    end
+}
+
 /// The quoted spans of `doc`, in order, not overlapping.
 pub fn find(doc: &Doc<'_>) -> Vec<Quote> {
     let mut out = scan(doc, double_mark, 1);
@@ -138,7 +147,7 @@ fn scan(doc: &Doc<'_>, is_mark: fn(&str) -> bool, min_tokens: usize) -> Vec<Quot
                     &mut out,
                     Quote {
                         open: o,
-                        end: i,
+                        end: without_stray_marks(doc, o, i),
                         closed: false,
                         continues,
                     },
@@ -188,7 +197,7 @@ fn scan(doc: &Doc<'_>, is_mark: fn(&str) -> bool, min_tokens: usize) -> Vec<Quot
                         &mut out,
                         Quote {
                             open: o,
-                            end: i,
+                            end: without_stray_marks(doc, o, i),
                             closed: false,
                             continues,
                         },

@@ -1263,7 +1263,7 @@ fn org_fits(kind: &str, name: &str) -> bool {
 
 /// A person's gender as the article marks it: an honorific before a mention, a role word, or
 /// the first name.
-fn entity_gender(doc: &Doc<'_>, e: &crate::entities::Entity, names: &FirstNames) -> Gender {
+pub fn entity_gender(doc: &Doc<'_>, e: &crate::entities::Entity, names: &FirstNames) -> Gender {
     if e.kind != EntityType::Person {
         return Gender::Unknown;
     }

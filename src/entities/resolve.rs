@@ -110,6 +110,120 @@ struct Raw {
 /// Turns bodies into entities.
 pub struct Extractor {
     tagger: Tagger,
+    not_names: std::collections::HashSet<&'static str>,
+}
+
+const NOT_NAMES_TSV: &str = include_str!("../../data/lexicons/not_names.tsv");
+
+/// Words that are never a name by themselves (`data/lexicons/not_names.tsv`): function words,
+/// discourse markers, interjections.
+pub fn not_names() -> impl Iterator<Item = &'static str> {
+    NOT_NAMES_TSV
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+}
+
+/// Groups named by faith or ethnicity: nationalities and groups (NORP), never people.
+const GROUP_NAMES: &[&str] = &[
+    "muslim",
+    "christian",
+    "jew",
+    "jewish",
+    "hindu",
+    "sikh",
+    "catholic",
+    "protestant",
+    "hispanic",
+    "latino",
+    "latina",
+    "latinx",
+    "arab",
+    "kurd",
+    "kurdish",
+    "shia",
+    "shiite",
+    "sunni",
+    "buddhist",
+    "evangelical",
+    "mormon",
+    "asian",
+    "african",
+    "european",
+    "palestinian",
+    "israeli",
+    "black",
+    "white",
+];
+
+/// Role abbreviations that follow a party's name in a description ("Labour MP"): not part of
+/// the organisation's name.
+const ROLE_SUFFIXES: &[&str] = &[
+    "MP", "MPs", "MSP", "MSPs", "MEP", "MEPs", "AM", "AMs", "peer",
+];
+
+/// Drops mentions that are only a function word or interjection ("Well", "Do", "Moreover"), the
+/// tagger's commonest error on sentence-initial capitals, transcripts and quotes; trims such a
+/// word opening a longer mention and a role abbreviation closing an organisation's ("Labour
+/// MP" → "Labour"); retypes a person that is a nationality or faith group ("Muslims") as NORP.
+/// An all-capitals acronym ("US", "ME") is a name.
+fn clean_mentions(
+    gaz: &Gazetteer,
+    not_names: &std::collections::HashSet<&'static str>,
+    tokens: &[Token<'_>],
+    words: &[&str],
+    raws: &mut Vec<Raw>,
+) {
+    let acronym = |w: &str| w.len() >= 2 && w.chars().all(|c| c.is_ascii_uppercase()) && w != "OK";
+    let not_name = |w: &str| !acronym(w) && not_names.contains(w.to_lowercase().as_str());
+    // "Labour MP Derek Wyatt" read as one organisation: the party, then the person.
+    let mut people = Vec::new();
+    for r in raws.iter_mut().filter(|r| r.kind == EntityType::Org) {
+        if let Some(k) = (r.first + 1..r.last).find(|&k| ROLE_SUFFIXES.contains(&words[k])) {
+            if words[k + 1..=r.last]
+                .iter()
+                .all(|w| w.starts_with(char::is_uppercase))
+            {
+                people.push(Raw {
+                    kind: EntityType::Person,
+                    first: k + 1,
+                    last: r.last,
+                    start: tokens[k + 1].start,
+                    end: tokens[r.last].end,
+                    source: r.source,
+                });
+                r.last = k;
+            }
+        }
+    }
+    raws.extend(people);
+    raws.retain_mut(|r| {
+        while r.first < r.last
+            && not_name(words[r.first])
+            && !words[r.first].eq_ignore_ascii_case("the")
+        {
+            r.first += 1;
+        }
+        if r.kind == EntityType::Org && r.first < r.last && ROLE_SUFFIXES.contains(&words[r.last]) {
+            r.last -= 1;
+        }
+        r.start = tokens[r.first].start;
+        r.end = tokens[r.last].end;
+        if r.first == r.last && not_name(words[r.first]) {
+            return false;
+        }
+        if r.kind != EntityType::Norp && r.first == r.last {
+            let w = words[r.first].to_lowercase();
+            let singular = w.strip_suffix('s').unwrap_or(&w);
+            let raw = words[r.first];
+            let demonym = gaz.demonym(raw).is_some()
+                || gaz.demonym(raw.strip_suffix('s').unwrap_or(raw)).is_some();
+            if GROUP_NAMES.contains(&singular) || demonym && r.kind == EntityType::Person {
+                r.kind = EntityType::Norp;
+            }
+        }
+        true
+    });
 }
 
 /// Capitalised words that open sentences and are never part of a role ("But Labour spokesman
@@ -153,7 +267,10 @@ const HONORIFICS: &[&str] = &["Mr", "Mr.", "Mrs", "Mrs.", "Ms", "Ms.", "Sir", "D
 impl Extractor {
     /// An extractor over `tagger`.
     pub fn new(tagger: Tagger) -> Self {
-        Extractor { tagger }
+        Extractor {
+            tagger,
+            not_names: not_names().collect(),
+        }
     }
 
     /// Entities of `body`, in order of first mention.
@@ -229,6 +346,7 @@ impl Extractor {
             })
             .collect();
         add_gazetteer_mentions(&tokens, &words, &tags, &covered, &mut raws);
+        clean_mentions(gaz, &self.not_names, &tokens, &words, &mut raws);
         raws.sort_by_key(|r| r.start);
         group(gaz, body, &tokens, raws)
     }

@@ -15,19 +15,24 @@
 //! synchronous; model and lexicons are compiled into the binary.
 
 pub mod decide;
+pub mod gold;
 pub mod merge;
 pub mod newsmtsc;
 pub mod polarity;
+pub mod roles;
 pub mod targets;
 
 use std::sync::Arc;
 
 use polarity::{Lexicon, Model, Prediction, Sentence};
 
+use crate::claims::cues::CueLexicon;
 use crate::claims::doc::Doc;
+use crate::claims::sources::FirstNames;
+use crate::claims::words::WordClasses;
 use crate::entities::tokens::{tokenize, Token};
 use crate::entities::{Entity, EntityType};
-use crate::record::{Claim, ClaimKind, ClaimRule, Stance};
+use crate::record::{Claim, Stance};
 use std::collections::HashMap;
 
 const BUNDLED_MODEL: &[u8] = include_bytes!("../../models/stance.bin");
@@ -40,6 +45,9 @@ pub struct TargetScorer {
     model: Arc<Model>,
     sentiment: Arc<Lexicon>,
     cues: Arc<Lexicon>,
+    attribution: Arc<CueLexicon>,
+    names: Arc<FirstNames>,
+    words: Arc<WordClasses>,
 }
 
 impl TargetScorer {
@@ -54,7 +62,21 @@ impl TargetScorer {
             model: Arc::new(model),
             sentiment: Arc::new(Lexicon::parse(SENTIMENT_TSV)),
             cues: Arc::new(Lexicon::parse(CUES_TSV)),
+            attribution: Arc::new(CueLexicon::bundled()),
+            names: Arc::new(FirstNames::parse(crate::claims::FIRST_NAMES_TSV)),
+            words: Arc::new(WordClasses::new()),
         }
+    }
+
+    /// Sentiment valence of a lower-case word, if listed.
+    pub fn valence(&self, lower: &str) -> Option<f32> {
+        self.sentiment.get(lower)
+    }
+
+    /// Whether a lower-case word (with the next one) is a verb of saying, thinking or holding
+    /// a position: what its subject then says is a claim of its own.
+    pub fn is_attribution_cue(&self, lower: &str, next: &str) -> bool {
+        self.attribution.at(lower, Some(next)).is_some()
     }
 
     /// The stance-cue lexicon.
@@ -109,6 +131,9 @@ pub fn token_range(text: &str, tokens: &[Token<'_>], from: usize, to: usize) -> 
     (ts, te)
 }
 
+/// Cue lemmas by which a claim denies what it reports: it takes no side on it.
+const DENIALS: &[&str] = &["deni", "deny", "refut", "rebut"];
+
 /// The stances of an article, built on its `claims` (in record order; each stance names its
 /// claim by index).
 pub fn stances(
@@ -120,7 +145,8 @@ pub fn stances(
     if entities.is_empty() || claims.is_empty() {
         return Vec::new();
     }
-    let doc = Doc::new(body, entities);
+    let doc = Doc::with_classes(body, entities, &scorer.words);
+    let referents = targets::Referents::new(&doc, &scorer.names);
     let mut decider = decide::Decider::new(&doc, scorer);
     let by_name: HashMap<(&str, EntityType), usize> = entities
         .iter()
@@ -129,11 +155,6 @@ pub fn stances(
         .collect();
     let mut out = Vec::new();
     for (ci, claim) in claims.iter().enumerate() {
-        // "According to Al Jazeera, …" credits a report of events, not a position its source
-        // takes: no stance.
-        if claim.rule == ClaimRule::AccordingTo {
-            continue;
-        }
         // The entity the speaker names (canonical names are unique per type).
         let (Some(name), Some(kind)) = (claim.speaker.as_deref(), claim.speaker_type) else {
             continue;
@@ -141,23 +162,45 @@ pub fn stances(
         let Some(&speaker) = by_name.get(&(name, kind)) else {
             continue;
         };
-        let cue_tokens = claim.cue.as_ref().map(|c| doc.tokens_in(c.start, c.end));
-        for t in targets::targets(&doc, claims, ci, speaker) {
-            let sentence = doc.sentence(t.mention.start);
-            let ev = sentence.start.max(t.part.start)..sentence.end.min(t.part.end);
-            // A reported position's own cue governs its object ("Iran has accused Israel").
-            let agent_is_speaker = claim.kind == ClaimKind::Reported;
-            let floor = match &cue_tokens {
-                Some(c)
-                    if agent_is_speaker && c.end <= t.part.start && t.part.start - c.end <= 1 =>
-                {
-                    c.start
-                }
-                _ => ev.start,
-            };
-            let Some(d) = decider.decide(&t, &ev, floor, agent_is_speaker) else {
+        let cue = claim.cue.as_ref().map(|c| doc.tokens_in(c.start, c.end));
+        // A claim that denies, or one nested in a denial by the same speaker ("denied that he
+        // had attacked Labour"), takes no side on what it says.
+        let denial = |c: &Claim| {
+            c.cue.as_ref().is_some_and(|cue| {
+                let w = cue.text.to_lowercase();
+                DENIALS.iter().any(|d| w.starts_with(d))
+            })
+        };
+        let denies = denial(claim)
+            || claims.iter().any(|o| {
+                o.speaker == claim.speaker
+                    && denial(o)
+                    && o.content.start <= claim.content.start
+                    && claim.content.end <= o.content.end
+            });
+        // The speaker, an entity of the same name (the entity stage may type one name two ways
+        // in a garbled text), and the speaker's own side.
+        let own = |e: usize| {
+            e == speaker
+                || entities[e].name == entities[speaker].name
+                || targets::affiliated(&entities[speaker], &entities[e])
+        };
+        let view = decide::ClaimView {
+            kind: claim.kind,
+            cue,
+            denies,
+            own: &own,
+        };
+        for t in targets::targets(&doc, &referents, claims, ci, speaker) {
+            if own(t.entity) {
+                continue;
+            }
+            let kind = entities[t.entity].kind;
+            let Some(d) = decider.decide(&t.mention, kind, &t.part, &view) else {
                 continue;
             };
+            let sentence = doc.sentence(t.mention.start);
+            let ev = sentence.start.max(t.part.start)..sentence.end.min(t.part.end);
             let sp = &entities[speaker];
             let target = &entities[t.entity];
             out.push(Stance {
@@ -166,6 +209,8 @@ pub fn stances(
                 speaker_type: sp.kind,
                 target: target.name.clone(),
                 target_type: target.kind,
+                target_mention: doc.span(t.mention.clone()),
+                role: d.role,
                 stance: d.label,
                 confidence: (d.confidence * 1000.0).round() / 1000.0,
                 evidence: doc.span(ev),

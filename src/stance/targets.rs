@@ -8,12 +8,170 @@
 //!
 //! A demonym stands for its country when the article names the country ("the Iranian threat"
 //! is Iran's).
+//!
+//! Besides names, the content refers to entities by [`Referents`]: a third-person pronoun
+//! ("he", "his", "her") is the nearest earlier person of its gender (in a quote, not the
+//! speaker, who says "I"); a description is the person whose role it names ("the chancellor" →
+//! Gordon Brown when the article calls him Chancellor Gordon Brown), or the nearest earlier
+//! organisation whose name ends with its noun ("the agency" → Child Support Agency).
 
 use std::ops::Range;
 
 use crate::claims::doc::Doc;
+use crate::claims::sources::{entity_gender, FirstNames, Gender};
 use crate::entities::{Entity, EntityType};
-use crate::record::Claim;
+use crate::record::{Claim, ClaimKind};
+
+/// Sentences back a pronoun or description looks for what it refers to.
+const REFERENT_SENTENCES: u32 = 3;
+
+/// Nouns by which a description refers to an organisation named with them ("the agency").
+const ORG_HEADS: &[&str] = &[
+    "agency",
+    "executive",
+    "committee",
+    "department",
+    "council",
+    "commission",
+    "office",
+    "court",
+    "union",
+    "federation",
+    "authority",
+    "association",
+    "institute",
+    "bank",
+    "service",
+    "assembly",
+    "board",
+    "foundation",
+    "corporation",
+    "ministry",
+];
+
+/// Pronouns and descriptions in content that refer to the article's entities.
+pub struct Referents<'d, 'a> {
+    doc: &'d Doc<'a>,
+    genders: Vec<Gender>,
+    /// Lower-cased roles of people ("chancellor", "prime minister").
+    roles: Vec<Option<String>>,
+}
+
+impl<'d, 'a> Referents<'d, 'a> {
+    /// The referents of `doc`'s entities.
+    pub fn new(doc: &'d Doc<'a>, names: &FirstNames) -> Self {
+        let genders = doc
+            .entities
+            .iter()
+            .map(|e| entity_gender(doc, e, names))
+            .collect();
+        let roles = doc
+            .entities
+            .iter()
+            .map(|e| {
+                e.role
+                    .as_deref()
+                    .filter(|_| e.kind == EntityType::Person)
+                    .map(str::to_lowercase)
+            })
+            .collect();
+        Referents {
+            doc,
+            genders,
+            roles,
+        }
+    }
+
+    /// The nearest entity mentioned before token `i` (within a few sentences) that `fits`.
+    fn nearest_before(&self, i: usize, fits: impl Fn(usize) -> bool) -> Option<usize> {
+        let doc = self.doc;
+        let floor_sentence = doc.sentence_of[i].saturating_sub(REFERENT_SENTENCES);
+        let mut j = i;
+        while j > 0 {
+            j -= 1;
+            if doc.sentence_of[j] < floor_sentence {
+                return None;
+            }
+            if let Some((e, _)) = doc.mention_at(j) {
+                if fits(e) {
+                    return Some(e);
+                }
+            }
+        }
+        None
+    }
+
+    /// The entity and tokens a pronoun or description at token `i` refers to, in a claim of
+    /// `kind` whose speaker is `speaker`. `None` for anything else.
+    pub fn at(&self, i: usize, kind: ClaimKind, speaker: usize) -> Option<(usize, Range<usize>)> {
+        let doc = self.doc;
+        let w = doc.w(i);
+        let gender = match w {
+            "he" | "him" | "his" => Some(Gender::Male),
+            "she" | "her" => Some(Gender::Female),
+            _ => None,
+        };
+        if let Some(g) = gender {
+            // "I" is the speaker in a quote: "he" there is someone else. In reported speech
+            // "he" of the speaker's gender is the speaker ("Mr Howard said he was confident"),
+            // which the caller sets aside as its own side.
+            let quoted = kind == ClaimKind::DirectQuote;
+            if !quoted && (self.genders[speaker] == g || self.genders[speaker] == Gender::Unknown) {
+                return Some((speaker, i..i + 1));
+            }
+            // A person known to be of that gender first; one of unknown gender only when
+            // there is none ("She" is not "Carry On", a title the tagger took for a name).
+            let person = |e: usize, want: Gender| {
+                doc.entities[e].kind == EntityType::Person
+                    && self.genders[e] == want
+                    && !(quoted && e == speaker)
+            };
+            let e = self
+                .nearest_before(i, |e| person(e, g))
+                .or_else(|| self.nearest_before(i, |e| person(e, Gender::Unknown)))?;
+            return Some((e, i..i + 1));
+        }
+        if !doc.is(i, &["the", "this", "his", "her", "their"]) || i + 1 >= doc.len() {
+            return None;
+        }
+        // "the prime minister", "the home secretary": up to three lower-case words naming a
+        // role one person of the article holds.
+        let words: Vec<&str> = (i + 1..(i + 4).min(doc.len()))
+            .take_while(|&k| {
+                doc.mention_at(k).is_none()
+                    && doc.raw(k).chars().all(|c| c.is_alphabetic() || c == '-')
+                    && !doc.raw(k).is_empty()
+            })
+            .map(|k| doc.w(k))
+            .collect();
+        for n in (1..=words.len()).rev() {
+            let phrase = words[..n].join(" ");
+            let holders: Vec<usize> = (0..doc.entities.len())
+                .filter(|&e| {
+                    self.roles[e]
+                        .as_deref()
+                        .is_some_and(|r| r == phrase || r.ends_with(&format!(" {phrase}")))
+                })
+                .collect();
+            if let [e] = holders[..] {
+                return Some((e, i..i + 1 + n));
+            }
+            if n == 1 && ORG_HEADS.contains(&words[0]) {
+                let head = words[0];
+                let e = self.nearest_before(i, |e| {
+                    doc.entities[e].kind == EntityType::Org
+                        && doc.entities[e]
+                            .name
+                            .rsplit(' ')
+                            .next()
+                            .is_some_and(|last| last.eq_ignore_ascii_case(head))
+                })?;
+                return Some((e, i..i + 2));
+            }
+        }
+        None
+    }
+}
 
 /// One target mention in a claim.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +211,13 @@ pub fn parts(doc: &Doc<'_>, claim: &Claim) -> Vec<Range<usize>> {
 
 /// The targets of claim `ci` (of `claims`, in text order of their content), whose speaker is
 /// entity `speaker`.
-pub fn targets(doc: &Doc<'_>, claims: &[Claim], ci: usize, speaker: usize) -> Vec<Target> {
+pub fn targets(
+    doc: &Doc<'_>,
+    referents: &Referents<'_, '_>,
+    claims: &[Claim],
+    ci: usize,
+    speaker: usize,
+) -> Vec<Target> {
     let claim = &claims[ci];
     // Nested claims of other speakers own what they say.
     // Claims are in text order of their content: the candidates start inside this content.
@@ -86,14 +250,22 @@ pub fn targets(doc: &Doc<'_>, claims: &[Claim], ci: usize, speaker: usize) -> Ve
     for part in parts(doc, claim) {
         let mut i = part.start;
         while i < part.end {
-            let Some((_, m)) = doc.mention_at(i) else {
-                i += 1;
-                continue;
+            let (target, m) = match doc.mention_at(i) {
+                Some((_, m)) => (actor_at(doc, i).expect("a mention covers i"), m),
+                None => match referents.at(i, claim.kind, speaker) {
+                    Some((e, r)) => (e, r),
+                    None => {
+                        i += 1;
+                        continue;
+                    }
+                },
             };
-            let target = actor_at(doc, i).expect("a mention covers i");
             let mention = m.start.max(part.start)..m.end.min(part.end);
             i = mention.end.max(i + 1);
+            // A group named by nationality or faith ("Muslims", "Hispanics") whose state the
+            // article does not name is not an actor a stance can be toward.
             if target == speaker
+                || doc.entities[target].kind == EntityType::Norp
                 || inner.iter().any(|r| r.contains(&mention.start))
                 || affiliated(&doc.entities[speaker], &doc.entities[target])
             {
@@ -111,7 +283,7 @@ pub fn targets(doc: &Doc<'_>, claims: &[Claim], ci: usize, speaker: usize) -> Ve
 
 /// Whether `target` is the speaker's own side, named in the speaker's role ("US State
 /// Department spokesperson" → the United States, the US State Department).
-fn affiliated(speaker: &Entity, target: &Entity) -> bool {
+pub fn affiliated(speaker: &Entity, target: &Entity) -> bool {
     let Some(role) = speaker.role.as_deref() else {
         return false;
     };
