@@ -205,7 +205,33 @@ pub fn eval_claims(
 ) -> anyhow::Result<(gold::Report, StanceReport)> {
     let text = std::fs::read_to_string(gold_path)
         .with_context(|| format!("reading {}", gold_path.display()))?;
-    let articles = gold::read(&text).with_context(|| format!("parsing {}", gold_path.display()))?;
+    let mut articles =
+        gold::read(&text).with_context(|| format!("parsing {}", gold_path.display()))?;
+    // Known organisations go by several names ("Tories", "Conservatives"): both sides are
+    // compared by the gazetteer's canonical name, as the entity stage groups them.
+    let gazetteer = Tagger::bundled()?.shared_gazetteer();
+    let canon = |name: &str| -> String {
+        let bare = name.strip_prefix("the ").unwrap_or(name);
+        gazetteer.organisation(bare).unwrap_or(name).to_owned()
+    };
+    for c in articles.iter_mut().flat_map(|a| a.claims.iter_mut()) {
+        c.speaker = c.speaker.as_deref().map(canon);
+        for s in &mut c.stances {
+            s.target = canon(&s.target);
+        }
+    }
+    let canon_stance = |mut p: PredictedStance| {
+        p.speaker = canon(&p.speaker);
+        p.target = canon(&p.target);
+        p.speaker_aliases = p.speaker_aliases.iter().map(|a| canon(a)).collect();
+        p.target_aliases = p.target_aliases.iter().map(|a| canon(a)).collect();
+        p
+    };
+    let canon_claim = |mut p: Predicted| {
+        p.speaker = p.speaker.as_deref().map(canon);
+        p.aliases = p.aliases.iter().map(|a| canon(a)).collect();
+        p
+    };
     let mut report = gold::Report::default();
     let mut stance_report = StanceReport::default();
     let mut timing: Option<(f64, f64, f64)> = None;
@@ -245,6 +271,7 @@ pub fn eval_claims(
                         }
                     })
                     .collect();
+                let predicted: Vec<Predicted> = predicted.into_iter().map(canon_claim).collect();
                 gold::score_article(&mut report, &a.claims, &predicted);
                 let t = Instant::now();
                 let stances = crate::stance::stances(&a.body, &entities, &claims, &scorer);
@@ -268,6 +295,7 @@ pub fn eval_claims(
                         kind: s.kind,
                         confidence: s.confidence,
                     })
+                    .map(canon_stance)
                     .collect();
                 stance_gold::score_article(&mut stance_report, &a.claims, &predicted);
             }
@@ -289,6 +317,8 @@ pub fn eval_claims(
             }
             for a in &articles {
                 let (predicted, stances) = by_id.get(&a.id).cloned().unwrap_or_default();
+                let predicted: Vec<Predicted> = predicted.into_iter().map(canon_claim).collect();
+                let stances: Vec<PredictedStance> = stances.into_iter().map(canon_stance).collect();
                 gold::score_article(&mut report, &a.claims, &predicted);
                 stance_gold::score_article(&mut stance_report, &a.claims, &stances);
             }

@@ -134,6 +134,32 @@ pub fn token_range(text: &str, tokens: &[Token<'_>], from: usize, to: usize) -> 
 /// Cue lemmas by which a claim denies what it reports: it takes no side on it.
 const DENIALS: &[&str] = &["deni", "deny", "refut", "rebut"];
 
+/// Which claims deny ("denied that …"), or lie inside a denial by the same speaker ("denied
+/// that he had attacked Labour"): they take no side on what they say. One pass over the claims
+/// in text order of their content, remembering how far each speaker's latest denial reaches.
+fn denied_claims(claims: &[Claim]) -> Vec<bool> {
+    let denial = |c: &Claim| {
+        c.cue.as_ref().is_some_and(|cue| {
+            let w = cue.text.to_lowercase();
+            DENIALS.iter().any(|d| w.starts_with(d))
+        })
+    };
+    let mut reach: HashMap<Option<&str>, usize> = HashMap::new();
+    claims
+        .iter()
+        .map(|c| {
+            let speaker = c.speaker.as_deref();
+            let inside = reach.get(&speaker).is_some_and(|&end| c.content.end <= end);
+            let own = denial(c);
+            if own {
+                let end = reach.entry(speaker).or_default();
+                *end = (*end).max(c.content.end);
+            }
+            own || inside
+        })
+        .collect()
+}
+
 /// The stances of an article, built on its `claims` (in record order; each stance names its
 /// claim by index).
 pub fn stances(
@@ -153,6 +179,7 @@ pub fn stances(
         .enumerate()
         .map(|(k, e)| ((e.name.as_str(), e.kind), k))
         .collect();
+    let denied = denied_claims(claims);
     let mut out = Vec::new();
     for (ci, claim) in claims.iter().enumerate() {
         // The entity the speaker names (canonical names are unique per type).
@@ -163,21 +190,7 @@ pub fn stances(
             continue;
         };
         let cue = claim.cue.as_ref().map(|c| doc.tokens_in(c.start, c.end));
-        // A claim that denies, or one nested in a denial by the same speaker ("denied that he
-        // had attacked Labour"), takes no side on what it says.
-        let denial = |c: &Claim| {
-            c.cue.as_ref().is_some_and(|cue| {
-                let w = cue.text.to_lowercase();
-                DENIALS.iter().any(|d| w.starts_with(d))
-            })
-        };
-        let denies = denial(claim)
-            || claims.iter().any(|o| {
-                o.speaker == claim.speaker
-                    && denial(o)
-                    && o.content.start <= claim.content.start
-                    && claim.content.end <= o.content.end
-            });
+        let denies = denied[ci];
         // The speaker, an entity of the same name (the entity stage may type one name two ways
         // in a garbled text), and the speaker's own side.
         let own = |e: usize| {

@@ -264,6 +264,15 @@ pub const AUX: &[&str] = &[
     "certainly",
     "probably",
     "truly",
+    "very",
+    "extremely",
+    "quite",
+    "deeply",
+    "highly",
+    "absolutely",
+    "completely",
+    "totally",
+    "utterly",
 ];
 
 /// Function words that are never a predicate's verb.
@@ -343,9 +352,19 @@ pub fn role(doc: &Doc<'_>, m: &Range<usize>, c: &Range<usize>, kind: EntityType)
         }
         // "Labour MP John Smith", "Tory leader", "US officials": a description of someone else;
         // "Big Brother producer Endemol": a name's title of another name.
-        if doc.noun_class(n).is_some()
-            && (kind != EntityType::Person
-                || n + 1 < doc.len() && (doc.mention_at(n + 1).is_some() || doc.capitalised(n + 1)))
+        if doc.noun_class(n).is_some() && kind != EntityType::Person {
+            return Role::Modifier;
+        }
+        // "Big Brother producer Endemol", "Will Smith comedy Hitch": a name heading a common
+        // noun that titles another name.
+        let titled =
+            n + 1 < c.end && (doc.mention_at(n + 1).is_some() || capitalised_name_word(doc, n + 1));
+        if titled
+            && is_word(doc.w(n))
+            && !doc.capitalised(n)
+            && !doc.is(n, NOT_VERBS)
+            && !doc.is(n, AUX)
+            && !doc.w(n).ends_with("ed")
         {
             return Role::Modifier;
         }
