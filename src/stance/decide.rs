@@ -168,6 +168,30 @@ const NOT_JUDGEMENTS: &[&str] = &[
     "clear",
     "clearly",
     "honest",
+    "like",
+    "likes",
+    "liked",
+    "love",
+    "loves",
+    "loved",
+    "enjoy",
+    "enjoys",
+    "enjoyed",
+    "hopefully",
+    "easy",
+];
+
+/// Feelings that, felt for someone ("sad for him", "sorry for Mr Blunkett"), are sympathy.
+const SYMPATHY: &[&str] = &[
+    "sad",
+    "sorry",
+    "pleased",
+    "happy",
+    "delighted",
+    "glad",
+    "thrilled",
+    "proud",
+    "upset",
 ];
 
 /// Least sentiment valence (VADER scale, ±4) that counts as a judgement.
@@ -622,7 +646,10 @@ impl<'d, 'a> Decider<'d, 'a> {
                     "stand", "stands", "stood", "standing", "side", "sided", "sides",
                 ],
             );
-        let polar = if standing {
+        let sympathy = prep.is_some_and(|p| doc.is(p, &["for"])) && doc.is(head, SYMPATHY);
+        let polar = if sympathy {
+            Some((1.0, format!("{} for", doc.w(head))))
+        } else if standing {
             Some((
                 1.0,
                 format!("{} {}", doc.w(head), doc.w(prep.unwrap_or(head))),
