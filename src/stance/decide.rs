@@ -4,7 +4,7 @@
 //! * **patient** of a verb or noun ("backed Blair", "support for Israel", "threats against
 //!   Israel"): a stance cue or strongly valenced word signs it, but only when the speaker is the
 //!   one acting (`cue_governs_target`). When a third party acts ("Trump targeted POWs"), the
-//!   patient is its victim or beneficiary and gets no stance from this claim.
+//!   patient is its victim or beneficiary: at most `neutral`, never opposed.
 //! * **agent** of a predicate: a negated modal ("Iran must not draw …", `modal_negation`), a
 //!   demanded exit or punishment ("must be shut down", "should resign", `modal_demand`), a
 //!   hostile or helpful act or an evaluation ("Trump targeted POWs", "the plan is a shambles",
@@ -14,12 +14,13 @@
 //!
 //! Negation in the clause before the deciding word cancels a hostile reading ("no intention
 //! to restrict X") and reverses a supportive one ("does not support X"). A claim that denies
-//! ("denied that …") takes no side on what it denies.
+//! ("denied that …") and a condition or question ("if X wins", "whether") take no side.
 //!
 //! An agent or patient with nothing for or against it is `neutral` (`argument`): mentioned as
-//! what the content is about, without a side. The NewsMTSC-fitted [`super::polarity`] model may
-//! then turn it polar, but only as the target's own judgement: the target is the subject of the
-//! clause that carries the sentence's decisive word.
+//! what the content is about, without a side — but only when the NewsMTSC-fitted
+//! [`super::polarity`] model also reads the sentence as neutral toward it. A confident polar
+//! reading whose decisive word lies in the target's own clause decides instead (`model`); any
+//! other reading leaves the pair without a stance rather than guess.
 //!
 //! Settings, channels, addressees and modifiers get no stance; neither does anything else
 //! ([`Role::Other`]). Confidence is the rule's precision on the dev set (see

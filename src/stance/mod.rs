@@ -2,17 +2,20 @@
 //!
 //! Runs after the claims stage (which runs after `entities`). For each claim with a speaker, in
 //! the order of the record's `claims`:
-//! 0. Claims that only credit a report ("according to X, …") carry no stance.
-//! 1. [`targets`]: the entities the claim's content is about, other than the speaker, its own
-//!    side, and what nested claims of others own.
-//! 2. [`decide`]: the stance toward each target — a stance cue governing the target
-//!    ("commitment to Israel's security", "threats from Iran"), a negated modal ("Iran must
-//!    not"), else the NewsMTSC-fitted [`polarity`] model through [`TargetScorer`]; the cue that
-//!    decided is named, and the evidence is the claim's sentence, within its content.
-//! 3. [`merge`]: a stance repeated word for word counts once, and a rule overrules the model.
+//! 1. [`targets`]: the entities the claim's content is about — named, or referred to by a
+//!    pronoun or description ([`targets::Referents`]) — other than the speaker, its own side,
+//!    and what nested claims of others own.
+//! 2. [`roles`]: what each target mention is in its clause — setting, channel, modifier (no
+//!    stance), or agent, patient, possessor.
+//! 3. [`decide`]: the label from who does what to whom, or no stance at all; the rule and word
+//!    that decided are named, the evidence is the claim's sentence within its content, and the
+//!    confidence is the rule's dev-set precision.
+//! 4. [`merge`]: a stance repeated word for word counts once, and a rule overrules the model.
 //!
-//! Each stance names its claim (`claim`, an index into `claims`). The stage is pure and
-//! synchronous; model and lexicons are compiled into the binary.
+//! A claim that denies (or lies in a denial by the same speaker) takes no side. Each stance
+//! names its claim (`claim`, an index into `claims`). The stage is pure and synchronous; model
+//! and lexicons are compiled into the binary. [`gold`] scores stances against the annotated
+//! dev set.
 
 pub mod decide;
 pub mod gold;

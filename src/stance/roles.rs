@@ -498,7 +498,7 @@ pub fn is_quote(doc: &Doc<'_>, i: usize) -> bool {
 }
 
 /// The noun phrase the mention at `m` owns or modifies, as (head, end, attributive):
-/// "Labour's [plans]", "Tory [cuts]" (attributive), "the Iranian [threat]" (attributive).
+/// "Labour's plans" (head "plans"), "Tory cuts" (attributive), "the Iranian threat" (attributive).
 pub fn possessed(
     doc: &Doc<'_>,
     m: &Range<usize>,
