@@ -127,7 +127,6 @@ pub fn not_names() -> impl Iterator<Item = &'static str> {
 /// Groups named by faith or ethnicity: nationalities and groups (NORP), never people.
 const GROUP_NAMES: &[&str] = &[
     "muslim",
-    "christian",
     "jew",
     "jewish",
     "hindu",
@@ -152,9 +151,11 @@ const GROUP_NAMES: &[&str] = &[
     "european",
     "palestinian",
     "israeli",
-    "black",
-    "white",
 ];
+
+/// Group words that are also names in the singular ("Christian Vieri", "Mr White", "Mr
+/// Black"): a group only in the plural ("Christians", "Whites").
+const PLURAL_GROUP_NAMES: &[&str] = &["christians", "blacks", "whites"];
 
 /// Role abbreviations that follow a party's name in a description ("Labour MP"): not part of
 /// the organisation's name.
@@ -218,7 +219,10 @@ fn clean_mentions(
             let raw = words[r.first];
             let demonym = gaz.demonym(raw).is_some()
                 || gaz.demonym(raw.strip_suffix('s').unwrap_or(raw)).is_some();
-            if GROUP_NAMES.contains(&singular) || demonym && r.kind == EntityType::Person {
+            if GROUP_NAMES.contains(&singular)
+                || PLURAL_GROUP_NAMES.contains(&w.as_str())
+                || demonym && r.kind == EntityType::Person
+            {
                 r.kind = EntityType::Norp;
             }
         }

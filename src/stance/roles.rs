@@ -118,7 +118,6 @@ const LOCATIVE: &[&str] = &[
     "throughout",
     "during",
     "outside",
-    "across",
     "to",
     "from",
 ];
