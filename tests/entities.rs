@@ -306,3 +306,19 @@ fn sentence_initial_function_words_and_role_suffixes_are_not_names() {
         "an acronym stays: {names:?}"
     );
 }
+
+#[test]
+fn a_common_word_capitalised_only_to_open_a_sentence_is_not_a_name() {
+    let body = "Mobile phones are everywhere. Sales of mobile handsets rose again. \
+                Mr Young said mobile firms were winning. Young people buy most of them.";
+    let names: Vec<String> = extractor()
+        .extract(body)
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    assert!(!names.iter().any(|n| n == "Mobile"), "{names:?}");
+    assert!(
+        names.iter().any(|n| n.contains("Young")),
+        "a name capitalised mid-sentence stays: {names:?}"
+    );
+}

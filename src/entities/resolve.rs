@@ -163,6 +163,49 @@ const ROLE_SUFFIXES: &[&str] = &[
     "MP", "MPs", "MSP", "MSPs", "MEP", "MEPs", "AM", "AMs", "peer",
 ];
 
+/// Drops a one-word mention the tagger found only where any word is capitalised — at the start
+/// of a sentence or headline ("Work and Pensions Secretary …", "Crisis in …") — when the
+/// article also uses the word in lower case mid-sentence: a common word, not a name. A word the
+/// article capitalises mid-sentence too ("the Budget", "Labour") keeps its mentions.
+fn drop_capitalised_common_words(words: &[&str], sentence_start: &[bool], raws: &mut Vec<Raw>) {
+    use std::collections::{HashMap, HashSet};
+    let mut lower_mid: HashSet<String> = HashSet::new();
+    let mut capital_mid: HashSet<&str> = HashSet::new();
+    for (i, w) in words.iter().enumerate() {
+        let Some(first) = w.chars().next() else {
+            continue;
+        };
+        if first.is_lowercase() {
+            lower_mid.insert((*w).to_owned());
+        } else if first.is_uppercase() && !sentence_start[i] && i > 0 && !is_opening(words[i - 1]) {
+            capital_mid.insert(w);
+        }
+    }
+    let mut verdict: HashMap<usize, bool> = HashMap::new();
+    raws.retain(|r| {
+        if r.first != r.last || r.source != MentionSource::Tagger {
+            return true;
+        }
+        let w = words[r.first];
+        // Acronyms, CamelCase and web addresses ("amazon.co.uk") are names however used.
+        if !w.starts_with(char::is_uppercase)
+            || w.chars().skip(1).any(char::is_uppercase)
+            || w.contains('.')
+        {
+            return true;
+        }
+        *verdict
+            .entry(r.first)
+            .or_insert_with(|| capital_mid.contains(w) || !lower_mid.contains(&w.to_lowercase()))
+    });
+}
+
+/// Whether a token opens a phrase so that the next word is capitalised regardless: a quotation
+/// mark, a bracket, a dash or a colon.
+fn is_opening(w: &str) -> bool {
+    matches!(w, "\"" | "“" | "‘" | "'" | "(" | "-" | "—" | "–" | ":")
+}
+
 /// Drops mentions that are only a function word or interjection ("Well", "Do", "Moreover"), the
 /// tagger's commonest error on sentence-initial capitals, transcripts and quotes; trims such a
 /// word opening a longer mention and a role abbreviation closing an organisation's ("Labour
@@ -351,6 +394,7 @@ impl Extractor {
             .collect();
         add_gazetteer_mentions(&tokens, &words, &tags, &covered, &mut raws);
         clean_mentions(gaz, &self.not_names, &tokens, &words, &mut raws);
+        drop_capitalised_common_words(&words, &sentence_start, &mut raws);
         raws.sort_by_key(|r| r.start);
         group(gaz, body, &tokens, raws)
     }
