@@ -25,6 +25,10 @@ use crate::record::{Claim, ClaimKind};
 /// Sentences back a pronoun or description looks for what it refers to.
 const REFERENT_SENTENCES: u32 = 3;
 
+/// Tokens back it looks at most: a text with no sentence breaks (a megabyte of one run-on
+/// paragraph) stays linear.
+const REFERENT_TOKENS: usize = 300;
+
 /// Nouns by which a description refers to an organisation named with them ("the agency").
 const ORG_HEADS: &[&str] = &[
     "agency",
@@ -86,8 +90,9 @@ impl<'d, 'a> Referents<'d, 'a> {
     fn nearest_before(&self, i: usize, fits: impl Fn(usize) -> bool) -> Option<usize> {
         let doc = self.doc;
         let floor_sentence = doc.sentence_of[i].saturating_sub(REFERENT_SENTENCES);
+        let floor = i.saturating_sub(REFERENT_TOKENS);
         let mut j = i;
-        while j > 0 {
+        while j > floor {
             j -= 1;
             if doc.sentence_of[j] < floor_sentence {
                 return None;
