@@ -209,7 +209,8 @@ pub fn eval_claims(
         gold::read(&text).with_context(|| format!("parsing {}", gold_path.display()))?;
     // Known organisations go by several names ("Tories", "Conservatives"): both sides are
     // compared by the gazetteer's canonical name, as the entity stage groups them.
-    let gazetteer = Tagger::bundled()?.shared_gazetteer();
+    let tagger = Tagger::bundled()?;
+    let gazetteer = tagger.shared_gazetteer();
     let canon = |name: &str| -> String {
         let bare = name.strip_prefix("the ").unwrap_or(name);
         gazetteer.organisation(bare).unwrap_or(name).to_owned()
@@ -237,7 +238,6 @@ pub fn eval_claims(
     let mut timing: Option<(f64, f64, f64)> = None;
     match source {
         ClaimSource::Worker => {
-            let tagger = Tagger::bundled()?;
             let finder = ClaimFinder::new(tagger.shared_gazetteer());
             let extractor = Extractor::new(tagger);
             let scorer = TargetScorer::bundled()?;

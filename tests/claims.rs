@@ -473,23 +473,19 @@ fn eval_claims_on_the_dev_set_meets_the_targets() {
     let dir = tempfile::tempdir().unwrap();
     let first_path = dir.path().join("first-49.jsonl");
     std::fs::write(&first_path, first).unwrap();
-    let text = eval_claims(&first_path);
-    let f1 = number_after(&text, "content", "f1");
-    let speaker = number_after(&text, "speaker accuracy", "claims");
-    assert!(f1 >= 0.80, "content F1 {f1} below 0.80\n{text}");
-    assert!(
-        speaker >= 0.93,
-        "speaker accuracy {speaker} below 0.93\n{text}"
-    );
-
-    let text = eval_claims(&gold);
-    let f1 = number_after(&text, "content", "f1");
-    let speaker = number_after(&text, "speaker accuracy", "claims");
-    assert!(f1 >= 0.80, "content F1 {f1} below 0.80\n{text}");
-    assert!(
-        speaker >= 0.85,
-        "speaker accuracy {speaker} below today's 0.88\n{text}"
-    );
+    // (file, speaker-accuracy floor): the issue-11 target on its own articles, today's 0.88 less
+    // a margin on all of them.
+    let mut text = String::new();
+    for (path, floor) in [(first_path.as_path(), 0.93), (gold.as_path(), 0.85)] {
+        text = eval_claims(path);
+        let f1 = number_after(&text, "content", "f1");
+        let speaker = number_after(&text, "speaker accuracy", "claims");
+        assert!(f1 >= 0.80, "content F1 {f1} below 0.80\n{text}");
+        assert!(
+            speaker >= floor,
+            "speaker accuracy {speaker} below {floor}\n{text}"
+        );
+    }
     assert!(
         text.contains("direct_quote") && text.contains("named source"),
         "{text}"

@@ -153,9 +153,10 @@ impl<'d, 'a> Referents<'d, 'a> {
             let phrase = words[..n].join(" ");
             let holders: Vec<usize> = (0..doc.entities.len())
                 .filter(|&e| {
-                    self.roles[e]
-                        .as_deref()
-                        .is_some_and(|r| r == phrase || r.ends_with(&format!(" {phrase}")))
+                    self.roles[e].as_deref().is_some_and(|r| {
+                        r.strip_suffix(phrase.as_str())
+                            .is_some_and(|rest| rest.is_empty() || rest.ends_with(' '))
+                    })
                 })
                 .collect();
             if let [e] = holders[..] {
