@@ -515,3 +515,33 @@ fn eval_claims_scores_a_predictions_file_the_same_way() {
         "{text}"
     );
 }
+
+#[test]
+fn a_role_phrase_set_off_by_commas_names_the_person_not_the_body() {
+    let claims = claims_of(
+        "Responding to the speech, shadow chief secretary to the Treasury, George Osborne, \
+         said: \"This was more talk from Gordon Brown.\" Peter Misselbrook, executive partner \
+         of Tods Murray said Mr McLetchie had been considering retirement. Ministers would not \
+         close the agency, Work and Pensions Secretary Alan Johnson has warned.",
+    );
+    let speaker_of = |content: &str| {
+        claims
+            .iter()
+            .find(|c| c.content.text.starts_with(content))
+            .unwrap_or_else(|| panic!("no claim {content:?} in {claims:#?}"))
+            .speaker
+            .clone()
+    };
+    assert_eq!(
+        speaker_of("This was more talk").as_deref(),
+        Some("George Osborne")
+    );
+    assert_eq!(
+        speaker_of("Mr McLetchie had been").as_deref(),
+        Some("Peter Misselbrook")
+    );
+    assert_eq!(
+        speaker_of("Ministers would not close").as_deref(),
+        Some("Alan Johnson")
+    );
+}

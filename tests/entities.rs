@@ -322,3 +322,20 @@ fn a_common_word_capitalised_only_to_open_a_sentence_is_not_a_name() {
         "a name capitalised mid-sentence stays: {names:?}"
     );
 }
+
+#[test]
+fn a_portfolio_opening_a_title_is_not_a_person() {
+    let body = "Ministers would not rule out scrapping the Child Support Agency if it failed to \
+                improve, Work and Pensions Secretary Alan Johnson has warned.";
+    let entities = extractor().extract(body);
+    let names: Vec<(&str, EntityType)> =
+        entities.iter().map(|e| (e.name.as_str(), e.kind)).collect();
+    assert!(
+        !names.iter().any(|(n, _)| *n == "Work" || *n == "Pensions"),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&("Alan Johnson", EntityType::Person)),
+        "{names:?}"
+    );
+}

@@ -11,7 +11,7 @@ use std::process::Command;
 use news_enricher::claims::ClaimFinder;
 use news_enricher::entities::resolve::Extractor;
 use news_enricher::entities::Tagger;
-use news_enricher::record::{Claim, ClaimKind, Stance, StanceLabel, StanceRule};
+use news_enricher::record::{Claim, ClaimKind, Stance, StanceLabel, StanceRule, TargetRole};
 use news_enricher::stance::polarity::{Model, TrainSettings};
 use news_enricher::stance::{newsmtsc, stances, TargetScorer};
 
@@ -336,4 +336,28 @@ proptest::proptest! {
             assert_ne!(s.speaker, s.target, "{s:?}");
         }
     }
+}
+
+#[test]
+fn coordinated_subjects_share_their_verb() {
+    let all = stances_of(
+        "Lord Goldsmith said Lord Falconer and Baroness Morgan played no part in drafting \
+         the answer.",
+    );
+    for target in ["Lord Falconer", "Baroness Morgan"] {
+        let found = pairs(&all, "Goldsmith", target);
+        assert!(
+            found.iter().any(|s| s.role == TargetRole::Agent),
+            "{target} is a subject of \"played\": {all:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_neutral_mention_does_not_overrule_a_side_taken_elsewhere() {
+    let all = stances_of(
+        "Fiona Mactaggart said she hoped Mr Blunkett would survive in his job. \"He is just \
+         really down for the job and I hope he does,\" she said.",
+    );
+    one(&all, "Fiona Mactaggart", "Blunkett", StanceLabel::Support);
 }

@@ -153,6 +153,16 @@ pub fn np_before(doc: &Doc<'_>, end: usize, floor: usize) -> Option<Np> {
             start = p;
             continue;
         }
+        // "Work and Pensions Secretary Alan Johnson": a portfolio's name joined by "and".
+        if w == "and"
+            && p > floor
+            && name_like(doc, p - 1)
+            && doc.mention_at(start).is_none()
+            && name_like(doc, start)
+        {
+            start = p - 1;
+            continue;
+        }
         if joiner(doc, p) && p > floor && joinable(doc, p - 1) {
             // "researchers from Leeds University": the noun before the joiner is in too.
             start = doc
@@ -440,6 +450,34 @@ pub fn subject_before(doc: &Doc<'_>, verb: usize, floor: usize) -> Option<Np> {
         });
     }
     let np = np_before(doc, i, floor)?;
+    // "Peter Misselbrook, executive partner of Tods Murray said": a role phrase set off after a
+    // person's name (its closing comma left out) describes that person, not what it names.
+    if let Head::Entity(e) = np.head {
+        // Back over the role's lower-case words ("executive partner of") to the comma.
+        let mut k = np.range.start;
+        while k > floor + 2
+            && np.range.start - k < 6
+            && doc.raw(k - 1).starts_with(char::is_lowercase)
+            && doc.w(k - 1).chars().all(char::is_alphabetic)
+        {
+            k -= 1;
+        }
+        let described = k < np.range.start
+            && k >= floor + 2
+            && doc.is(k - 1, &[","])
+            && doc.mention_at(k).is_none_or(|(o, _)| o != e);
+        if described {
+            if let Some((p, m)) = doc.mention_ending_at(k - 2) {
+                if doc.entities[p].kind == EntityType::Person && p != e && m.start >= floor {
+                    return Some(Np {
+                        range: m,
+                        head: Head::Entity(p),
+                        apposition: None,
+                    });
+                }
+            }
+        }
+    }
     // "both Plaid Cymru and the Liberal Democrats said": several sources, no one speaker.
     if np.range.start > floor + 1 && doc.is(np.range.start - 1, &["and", "or"]) {
         if let Some(first) = np_before(doc, np.range.start - 1, floor) {
@@ -734,7 +772,22 @@ impl<'d, 'a> Resolver<'d, 'a> {
     ) -> (Option<usize>, SpeakerRule) {
         // "His party leader, Michael Howard, said": the name in the apposition says who.
         if let Some(a) = &np.apposition {
-            if matches!(a.head, Head::Entity(_)) && !matches!(np.head, Head::Entity(_)) {
+            // "shadow chief secretary to the Treasury, George Osborne, said": a person named
+            // after a role phrase is who speaks, not the body the role belongs to.
+            let person = |h: &Head| matches!(h, Head::Entity(e) if self.doc.entities[*e].kind == EntityType::Person);
+            let outer_is_role_of = match np.head {
+                Head::Entity(e) => {
+                    !person(&np.head)
+                        && self
+                            .doc
+                            .mention_at(np.range.start)
+                            .is_none_or(|(o, _)| o != e)
+                }
+                _ => true,
+            };
+            if matches!(a.head, Head::Entity(_))
+                && (outer_is_role_of && person(&a.head) || !matches!(np.head, Head::Entity(_)))
+            {
                 let named = self.resolve_head(a, exclude, before);
                 if named.0.is_some() {
                     return named;

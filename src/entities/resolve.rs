@@ -241,6 +241,24 @@ fn clean_mentions(
         }
     }
     raws.extend(people);
+    // "Work and Pensions Secretary Alan Johnson", "Culture Secretary": a one-word "person" that
+    // opens a portfolio's title is the portfolio.
+    let portfolio = |r: &Raw| {
+        let mut k = r.last + 1;
+        while k < words.len()
+            && k <= r.last + 4
+            && (matches!(words[k], "and" | "," | "&")
+                || words[k].starts_with(char::is_uppercase)
+                    && !PORTFOLIO_TITLES.contains(&words[k]))
+        {
+            k += 1;
+        }
+        r.kind == EntityType::Person
+            && r.first == r.last
+            && k < words.len()
+            && PORTFOLIO_TITLES.contains(&words[k])
+    };
+    raws.retain(|r| !portfolio(r));
     raws.retain_mut(|r| {
         while r.first < r.last
             && not_name(words[r.first])
@@ -272,6 +290,9 @@ fn clean_mentions(
         true
     });
 }
+
+/// Title words a portfolio's name comes before ("Work and Pensions Secretary").
+const PORTFOLIO_TITLES: &[&str] = &["Secretary", "Minister", "Spokesman", "Spokeswoman"];
 
 /// Capitalised words that open sentences and are never part of a role ("But Labour spokesman
 /// Fraser Kemp": the role is "Labour spokesman").

@@ -1,8 +1,9 @@
 //! Merging: what the stances of an article say once.
 //! * The same words quoted again (in full or in part) by the same speaker about the same
 //!   target with the same stance are one stance: the first.
-//! * A cue or rule is evidence the model is not: where they disagree about a speaker–target
-//!   pair, the model's stance gives way.
+//! * A cue or polar rule is evidence the model is not: where they disagree about a
+//!   speaker–target pair, the model's stance gives way. A neutral argument does not overrule
+//!   it: mentioning a target in one clause says nothing against a side taken in another.
 
 use std::collections::HashMap;
 
@@ -40,7 +41,12 @@ pub fn merge(stances: Vec<Stance>) -> Vec<Stance> {
         out.push(s);
     }
     let mut ruled: HashMap<(String, String), Vec<StanceLabel>> = HashMap::new();
-    for s in out.iter().filter(|s| s.rule != StanceRule::Model) {
+    // A neutral argument is no evidence against a side taken elsewhere: only a polar rule
+    // overrules the model.
+    for s in out
+        .iter()
+        .filter(|s| !matches!(s.rule, StanceRule::Model | StanceRule::Argument))
+    {
         let labels = ruled
             .entry((s.speaker.clone(), s.target.clone()))
             .or_default();

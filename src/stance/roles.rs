@@ -466,8 +466,15 @@ pub fn role(doc: &Doc<'_>, m: &Range<usize>, c: &Range<usize>, kind: EntityType)
         }
         return Role::Possessor { head, end };
     }
-    // Subject: auxiliaries and adverbs, then a verb.
-    if let Some(n) = next {
+    // Subject: auxiliaries and adverbs, then a verb. A first conjunct shares its verb with the
+    // names joined to it ("Lord Falconer and Baroness Morgan played no part").
+    if let Some(mut n) = next {
+        while n + 1 < c.end && doc.is(n, &["and", "or", ","]) {
+            match doc.mention_at(n + 1) {
+                Some((_, joined)) if joined.start == n + 1 && joined.end < c.end => n = joined.end,
+                _ => break,
+            }
+        }
         let mut v = n;
         while v < c.end && (doc.is(v, AUX) || doc.w(v).ends_with("ly") || is_quote(doc, v)) {
             v += 1;
