@@ -361,3 +361,37 @@ fn a_neutral_mention_does_not_overrule_a_side_taken_elsewhere() {
     );
     one(&all, "Fiona Mactaggart", "Blunkett", StanceLabel::Support);
 }
+
+#[test]
+fn a_subjects_own_state_is_not_a_judgement_of_it() {
+    let all = stances_of(
+        "Coach Bill Jones said Michael Owen was injured and keen to return. Mr Jones said \
+         Acme Corporation had weighed up the conflicting interests.",
+    );
+    assert!(
+        !all.iter().any(|s| s.stance != StanceLabel::Neutral),
+        "an injury, a feeling or a word inside the object judges nobody: {all:#?}"
+    );
+}
+
+#[test]
+fn leaving_a_body_is_against_the_body_not_the_leaver() {
+    let all = stances_of(
+        "Nigel Farage said Britain should leave the European Union. \"We should leave the \
+         European Union now,\" he said. John Denham said the Sentencing Guidelines Council \
+         should reconsider its proposals.",
+    );
+    one(&all, "Nigel Farage", "European Union", StanceLabel::Oppose);
+    assert!(
+        !pairs(&all, "Nigel Farage", "United Kingdom")
+            .iter()
+            .any(|s| s.stance == StanceLabel::Oppose),
+        "{all:#?}"
+    );
+    one(
+        &all,
+        "John Denham",
+        "Sentencing Guidelines Council",
+        StanceLabel::Oppose,
+    );
+}
