@@ -366,7 +366,8 @@ fn a_neutral_mention_does_not_overrule_a_side_taken_elsewhere() {
 fn a_subjects_own_state_is_not_a_judgement_of_it() {
     let all = stances_of(
         "Coach Bill Jones said Michael Owen was injured and keen to return. Mr Jones said \
-         Acme Corporation had weighed up the conflicting interests.",
+         Acme Corporation had weighed up the conflicting interests. Mr Jones said Harry \
+         Kewell was desperate to be fit for the game and eager to impress.",
     );
     assert!(
         !all.iter().any(|s| s.stance != StanceLabel::Neutral),
@@ -394,4 +395,14 @@ fn leaving_a_body_is_against_the_body_not_the_leaver() {
         "Sentencing Guidelines Council",
         StanceLabel::Oppose,
     );
+}
+
+#[test]
+fn a_coordinated_predicate_keeps_its_subject() {
+    let all = stances_of(
+        "John Redwood said Mr Blair has forgotten the interests of taxpayers, and has broken \
+         the pledges he made.",
+    );
+    let s = one(&all, "John Redwood", "Mr Blair", StanceLabel::Oppose);
+    assert_eq!(s.cue, "broken");
 }

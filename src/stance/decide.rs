@@ -208,6 +208,8 @@ const NOT_JUDGEMENTS: &[&str] = &[
     "engage",
     "ensure",
     "ensured",
+    "ensures",
+    "ensuring",
     "apologise",
     "apologised",
     "apologize",
@@ -240,6 +242,21 @@ const SUBJECT_STATES: &[&str] = &[
     "concerned",
     "afraid",
     "scared",
+    "desperate",
+    "eager",
+    "shocked",
+    "appalled",
+    "delighted",
+    "thrilled",
+    "pleased",
+    "frustrated",
+    "nervous",
+    "anxious",
+    "excited",
+    "sad",
+    "painful",
+    "pain",
+    "missed",
 ];
 
 /// Feelings that, felt for someone ("sad for him", "sorry for Mr Blunkett"), are sympathy.
@@ -848,25 +865,20 @@ impl<'d, 'a> Decider<'d, 'a> {
         // badly"). A judged word inside another verb's object judges that object, not the
         // subject ("weighed up the conflicting interests"). A place's condition ("Britain is
         // heading the wrong way") is not a judgement of it.
-        let copular = auxes.clone().last().is_some_and(|j| {
-            doc.is(
-                j,
-                &["is", "was", "are", "were", "be", "been", "being", "'s"],
-            )
-        }) || doc.is(
-            verb,
-            &[
-                "become", "became", "becomes", "seem", "seems", "seemed", "remain", "remains",
-                "remained", "look", "looks", "looked", "is", "was", "are", "were",
-            ],
-        );
-        let reach = if copular { 6 } else { 2 };
-        let end = c.end.min(verb + reach);
-        let judged = (aux.min(verb)..end)
-            .find_map(|j| self.judgement(j).map(|p| (j, p)))
-            .filter(|_| !self.hypothetical(c));
-        if let Some((j, (v, entry))) = judged {
-            let negated = negated || self.negated(verb, j);
+        let mut judged = self
+            .predicate_judgement(auxes.clone(), verb, c.end)
+            .map(|(j, p)| (j, p, negated || self.negated(verb, j)));
+        // "Mr Blair has forgotten the taxpayers, and has broken his pledges": a predicate
+        // coordinated after the clause has the same subject.
+        if judged.is_none() && !passive_by {
+            if let Some((auxes2, verb2, end2)) = self.coordinated_predicate(c) {
+                judged = self
+                    .predicate_judgement(auxes2.clone(), verb2, end2)
+                    .map(|(j, p)| (j, p, self.negated(auxes2.start, j)));
+            }
+        }
+        let judged = judged.filter(|_| !self.hypothetical(c));
+        if let Some((j, (v, entry), negated)) = judged {
             if passive && !passive_by && j == verb {
                 // "X was attacked": the target suffers the act.
                 return None;
@@ -893,6 +905,64 @@ impl<'d, 'a> Decider<'d, 'a> {
             StanceRule::Argument,
             TargetRole::Agent,
         ))
+    }
+
+    /// The first judged word of the predicate at `verb` (auxiliaries `auxes`), not reaching
+    /// `limit`: a copula's complement, else the verb itself or the word after it.
+    fn predicate_judgement(
+        &self,
+        auxes: Range<usize>,
+        verb: usize,
+        limit: usize,
+    ) -> Option<(usize, (f32, String))> {
+        let doc = self.doc;
+        let copular = auxes.clone().last().is_some_and(|j| {
+            doc.is(
+                j,
+                &["is", "was", "are", "were", "be", "been", "being", "'s"],
+            )
+        }) || doc.is(
+            verb,
+            &[
+                "become", "became", "becomes", "seem", "seems", "seemed", "remain", "remains",
+                "remained", "look", "looks", "looked", "is", "was", "are", "were",
+            ],
+        );
+        let reach = if copular { 6 } else { 2 };
+        let end = limit.min(verb + reach);
+        // What follows the subject's own state is its wish, not a judgement of it ("is keen
+        // to improve").
+        (auxes.start.min(verb)..end)
+            .take_while(|&j| !doc.is(j, SUBJECT_STATES))
+            .find_map(|j| self.judgement(j).map(|p| (j, p)))
+    }
+
+    /// The predicate coordinated right after clause `c` with no subject of its own (", and has
+    /// broken …", "but was …"): its auxiliaries, verb and end. At least one auxiliary, so that
+    /// "and the government" is not read as a predicate.
+    fn coordinated_predicate(&self, c: &Range<usize>) -> Option<(Range<usize>, usize, usize)> {
+        let doc = self.doc;
+        let k = c.end;
+        let start = if k + 1 < self.part.end && doc.is(k, &[","]) && doc.is(k + 1, &["and", "but"])
+        {
+            k + 2
+        } else if k < self.part.end && doc.is(k, &["but"]) {
+            k + 1
+        } else {
+            return None;
+        };
+        let mut verb = start;
+        while verb < self.part.end && (doc.is(verb, AUX) || doc.w(verb).ends_with("ly")) {
+            verb += 1;
+        }
+        if verb == start || verb >= self.part.end || !doc.w(verb).starts_with(char::is_lowercase) {
+            return None;
+        }
+        let mut end = verb;
+        while end < self.part.end && !roles::breaks_clause(doc, end) {
+            end += 1;
+        }
+        Some((start..verb, verb, end))
     }
 
     /// The target owns the noun phrase ending at `end` (head at `head`).
@@ -965,7 +1035,9 @@ impl<'d, 'a> Decider<'d, 'a> {
             Polarity::Positive | Polarity::Negative => {
                 let in_clause = word.is_some_and(|w| c.contains(&w) && !mention.contains(&w))
                     && (self.kind != EntityType::Loc || p.polarity == Polarity::Positive);
-                if p.confidence < MIN_MODEL_CONFIDENCE || !in_clause {
+                // The target's own state ("ill", "happy") is no judgement of it.
+                let judges = word.is_some_and(|w| !doc.is(w, SUBJECT_STATES));
+                if p.confidence < MIN_MODEL_CONFIDENCE || !in_clause || !judges {
                     // Polar, but not surely nor about this target: no stance.
                     return None;
                 }
