@@ -339,3 +339,35 @@ fn a_portfolio_opening_a_title_is_not_a_person() {
         "{names:?}"
     );
 }
+
+#[test]
+fn a_work_introduced_by_its_kind_is_no_entity() {
+    let body = "Imelda Staunton starred in the film Vera Drake. She said Vera Drake was the \
+                highlight of her career. Polls show Labour ahead. After the game Arsenal \
+                manager Arsene Wenger was happy.";
+    let names: Vec<String> = extractor()
+        .extract(body)
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    assert!(!names.iter().any(|n| n.contains("Vera")), "{names:?}");
+    for kept in ["Imelda Staunton", "Labour", "Arsenal", "Arsene Wenger"] {
+        assert!(names.iter().any(|n| n == kept), "{kept} in {names:?}");
+    }
+}
+
+#[test]
+fn institutions_after_the_are_organisations() {
+    let body = "The High Court ruled on Tuesday. The Scottish Executive believes the law is \
+                wrong.";
+    let entities = extractor().extract(body);
+    for name in ["High Court", "Scottish Executive"] {
+        assert!(
+            entities
+                .iter()
+                .any(|e| e.name == name && e.kind == EntityType::Org),
+            "{name} in {:?}",
+            entities.iter().map(|e| &e.name).collect::<Vec<_>>()
+        );
+    }
+}

@@ -406,3 +406,36 @@ fn a_coordinated_predicate_keeps_its_subject() {
     let s = one(&all, "John Redwood", "Mr Blair", StanceLabel::Oppose);
     assert_eq!(s.cue, "broken");
 }
+
+#[test]
+fn a_style_a_succession_and_a_charges_object_take_no_side() {
+    let all = stances_of(
+        "Lib Dem Norman Baker accused ministers of turning Britain into a nuclear dumpsite. \
+         Ashley Cole impressed again. Robert Pires told the paper: \"He is a very attacking \
+         left-back.\" Paul Sculthorpe has admitted he would love to succeed Andy Farrell as \
+         skipper. Gordon Brown said Mr Fallon was impugning the integrity of the statistics \
+         office.",
+    );
+    for target in ["United Kingdom", "Ashley Cole", "Andy Farrell"] {
+        assert!(
+            !all.iter()
+                .any(|s| s.target == target && s.stance != StanceLabel::Neutral),
+            "no side on {target}: {all:#?}"
+        );
+    }
+    one(&all, "Gordon Brown", "Mr Fallon", StanceLabel::Oppose);
+}
+
+#[test]
+fn institutions_named_after_the_are_speakers() {
+    let (claims, _) = claims_and_stances(
+        "The High Court ruled on Tuesday that the death fell within the convention. The \
+         Scottish Executive believes that the legislation should be handled by Westminster.",
+    );
+    for speaker in ["High Court", "Scottish Executive"] {
+        assert!(
+            claims.iter().any(|c| c.speaker.as_deref() == Some(speaker)),
+            "{speaker} speaks: {claims:#?}"
+        );
+    }
+}

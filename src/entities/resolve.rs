@@ -200,6 +200,74 @@ fn drop_capitalised_common_words(words: &[&str], sentence_start: &[bool], raws: 
     });
 }
 
+/// Nouns that introduce the title of a work: "the film Vera Drake", "hit comedy Blackadder".
+/// ("the game Arsenal won" and "polls show Labour" are why "game" is not one and a determiner
+/// or a work's adjective must come first.)
+const WORK_NOUNS: &[&str] = &[
+    "film",
+    "movie",
+    "show",
+    "programme",
+    "program",
+    "comedy",
+    "drama",
+    "sitcom",
+    "documentary",
+    "album",
+    "song",
+    "book",
+    "novel",
+    "musical",
+    "opera",
+    "ballet",
+    "thriller",
+    "biopic",
+    "sequel",
+    "remake",
+];
+
+/// Words that come before a work noun that introduces a title.
+const BEFORE_WORK_NOUN: &[&str] = &[
+    "the",
+    "a",
+    "an",
+    "his",
+    "her",
+    "their",
+    "its",
+    "new",
+    "hit",
+    "latest",
+    "debut",
+    "upcoming",
+    "forthcoming",
+    "acclaimed",
+    "'s",
+    "s",
+    "’s",
+];
+
+/// Drops the names of works — films, programmes, albums, books — which the tagger reads as
+/// people or organisations ("Vera Drake", "Shall We Dance"): a name the article introduces
+/// right after a work noun ("her film Vera Drake") is a title in all its mentions, and a title
+/// is neither a source nor a target.
+fn drop_works(body: &str, words: &[&str], raws: &mut Vec<Raw>) {
+    let titles: std::collections::HashSet<&str> = raws
+        .iter()
+        .filter(|r| {
+            r.kind != EntityType::Norp
+                && r.first > 1
+                && WORK_NOUNS.contains(&words[r.first - 1])
+                && BEFORE_WORK_NOUN.contains(&words[r.first - 2])
+        })
+        .map(|r| &body[r.start..r.end])
+        .collect();
+    if titles.is_empty() {
+        return;
+    }
+    raws.retain(|r| !titles.contains(&body[r.start..r.end]));
+}
+
 /// Whether a token opens a phrase so that the next word is capitalised regardless: a quotation
 /// mark, a bracket, a dash or a colon.
 fn is_opening(w: &str) -> bool {
@@ -400,6 +468,7 @@ impl Extractor {
             covered[f..=l].iter_mut().for_each(|c| *c = true);
             spans.push((f, l, EntityType::Person, source));
         }
+        ctx.institutions_by_head(&mut spans, &mut covered);
         ctx.people_by_document(&mut spans, &mut covered);
         ctx.capitals_as_governments(gaz, &mut spans);
         let mut raws: Vec<Raw> = spans
@@ -416,6 +485,7 @@ impl Extractor {
         add_gazetteer_mentions(&tokens, &words, &tags, &covered, &mut raws);
         clean_mentions(gaz, &self.not_names, &tokens, &words, &mut raws);
         drop_capitalised_common_words(&words, &sentence_start, &mut raws);
+        drop_works(body, &words, &mut raws);
         raws.sort_by_key(|r| r.start);
         group(gaz, body, &tokens, raws)
     }
@@ -476,6 +546,29 @@ struct Context<'a> {
     tags: &'a [Tags],
     sentence_start: &'a [bool],
 }
+
+/// Head words of institutions named with a capitalised modifier ("the High Court", "the
+/// Scottish Executive").
+const INSTITUTION_HEADS: &[&str] = &[
+    "Court",
+    "Executive",
+    "Committee",
+    "Commission",
+    "Council",
+    "Assembly",
+    "Parliament",
+    "Agency",
+    "Authority",
+    "Office",
+    "Ministry",
+    "Department",
+    "Tribunal",
+    "Inquiry",
+    "Board",
+    "Service",
+    "Police",
+    "Treasury",
+];
 
 /// Verbs of saying and posting: after a name they make it a speaker (here) and the start of a
 /// claim (the stance stage).
@@ -600,6 +693,47 @@ impl Context<'_> {
             if matches!(next, "’s" | "'s") || SPEECH_VERBS.contains(&next) {
                 s.3 = MentionSource::Capital;
             }
+        }
+    }
+
+    /// Institutions the tagger missed: after "the", capitalised words ending in an
+    /// organisation word ("the High Court", "the Scottish Executive", "the Electoral
+    /// Commission"). A nationality inside ("Scottish") is part of the name; a name the tagger
+    /// found there otherwise stands.
+    fn institutions_by_head(
+        &self,
+        spans: &mut Vec<(usize, usize, EntityType, MentionSource)>,
+        covered: &mut [bool],
+    ) {
+        let is_norp_at = |spans: &[(usize, usize, EntityType, MentionSource)], i: usize| {
+            spans
+                .iter()
+                .any(|&(f, l, k, _)| f == i && l == i && k == EntityType::Norp)
+        };
+        for head in 1..self.words.len() {
+            let w = self.words[head];
+            if covered[head]
+                || !self.capitalised(head)
+                || !INSTITUTION_HEADS.contains(&w)
+                || head + 1 < self.words.len() && self.capitalised(head + 1)
+            {
+                continue;
+            }
+            let mut first = head;
+            while first > 0
+                && first + 4 > head
+                && self.capitalised(first - 1)
+                && !self.sentence_start[first - 1]
+                && (!covered[first - 1] || is_norp_at(spans, first - 1))
+            {
+                first -= 1;
+            }
+            if first == head || first == 0 || !matches!(self.words[first - 1], "the" | "The") {
+                continue;
+            }
+            spans.retain(|&(f, l, _, _)| !(f >= first && l <= head));
+            covered[first..=head].iter_mut().for_each(|c| *c = true);
+            spans.push((first, head, EntityType::Org, MentionSource::Gazetteer));
         }
     }
 

@@ -216,6 +216,9 @@ const NOT_JUDGEMENTS: &[&str] = &[
     "apologized",
     "interested",
     "definitely",
+    "succeed",
+    "succeeds",
+    "succeeded",
     "hand",
     "natural",
 ];
@@ -502,10 +505,7 @@ impl<'d, 'a> Decider<'d, 'a> {
     fn judgement(&self, i: usize) -> Option<(f32, String)> {
         let w = self.doc.w(i);
         if let Some(p) = roles::hostile_act(w) {
-            // "good in attack and defence": a hostile word inside a phrase is no act.
-            let in_phrase =
-                i > 0 && (self.doc.is(i - 1, roles::ARGUMENT_PREPS) || self.doc.is(i - 1, &["in"]));
-            return (!in_phrase).then(|| (-1.0, format!("{p}*")));
+            return (!self.hostile_style(i)).then(|| (-1.0, format!("{p}*")));
         }
         if self.scorer.cues().get(w).is_some()
             || NOT_JUDGEMENTS.contains(&w)
@@ -518,6 +518,17 @@ impl<'d, 'a> Decider<'d, 'a> {
         }
         let v = self.scorer.valence(w)?;
         (v.abs() >= MIN_VALENCE).then(|| (v.signum(), w.to_owned()))
+    }
+
+    /// Whether the hostile word at `i` is inside a phrase or describes a style ("good in attack
+    /// and defence", "a very attacking left-back"): no act.
+    fn hostile_style(&self, i: usize) -> bool {
+        i > 0
+            && (self.doc.is(i - 1, roles::ARGUMENT_PREPS)
+                || self.doc.is(
+                    i - 1,
+                    &["in", "a", "an", "very", "more", "most", "so", "too"],
+                ))
     }
 
     /// Whether the tokens `from..to` can all be part of the noun phrase a cue takes before a name
@@ -540,6 +551,9 @@ impl<'d, 'a> Decider<'d, 'a> {
                         && !doc.is(k, AUX)
                         && !doc.is(k, roles::NOT_VERBS)
                         && self.scorer.cues().get(doc.w(k)).is_none()
+                        // "accused ministers of turning Britain into …": what the charge's
+                        // gerund acts on is not the accused.
+                        && !(k > from && doc.is(k - 1, &["of", "for"]) && doc.w(k).ends_with("ing"))
             })
     }
 
@@ -1035,8 +1049,11 @@ impl<'d, 'a> Decider<'d, 'a> {
             Polarity::Positive | Polarity::Negative => {
                 let in_clause = word.is_some_and(|w| c.contains(&w) && !mention.contains(&w))
                     && (self.kind != EntityType::Loc || p.polarity == Polarity::Positive);
-                // The target's own state ("ill", "happy") is no judgement of it.
-                let judges = word.is_some_and(|w| !doc.is(w, SUBJECT_STATES));
+                // The target's own state ("ill", "happy") is no judgement of it, nor is a style
+                // ("a very attacking left-back").
+                let style =
+                    |w: usize| roles::hostile_act(doc.w(w)).is_some() && self.hostile_style(w);
+                let judges = word.is_some_and(|w| !(doc.is(w, SUBJECT_STATES) || style(w)));
                 if p.confidence < MIN_MODEL_CONFIDENCE || !in_clause || !judges {
                     // Polar, but not surely nor about this target: no stance.
                     return None;

@@ -91,6 +91,9 @@ pub const HOSTILE_ACTS: &[&str] = &[
     "squander",
     "wreck",
     "sabotag",
+    "impugn",
+    "smear",
+    "undermin",
 ];
 
 /// The hostile-act prefix a lower-case word starts with, if any.
