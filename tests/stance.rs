@@ -439,3 +439,17 @@ fn institutions_named_after_the_are_speakers() {
         );
     }
 }
+
+#[test]
+fn a_pronoun_in_reported_speech_is_the_person_the_content_named() {
+    let all = stances_of(
+        "Michael Howard said Mr Davis was late and that he had broken his pledges. Tony Blair \
+         told Gordon Brown he had failed.",
+    );
+    let s = one(&all, "Michael Howard", "Mr Davis", StanceLabel::Oppose);
+    assert_eq!(s.target_mention.text, "he");
+    assert!(
+        !all.iter().any(|s| s.target == "Gordon Brown"),
+        "one told something is not 'he': {all:#?}"
+    );
+}

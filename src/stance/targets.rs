@@ -11,7 +11,8 @@
 //!
 //! Besides names, the content refers to entities by [`Referents`]: a third-person pronoun
 //! ("he", "his", "her") is the nearest earlier person of its gender (in a quote, not the
-//! speaker, who says "I"); a description is the person whose role it names ("the chancellor" →
+//! speaker, who says "I"; in reported speech the speaker, unless the content itself has named
+//! another person of that gender before it who is not being told something); a description is the person whose role it names ("the chancellor" →
 //! Gordon Brown when the article calls him Chancellor Gordon Brown), or the nearest earlier
 //! organisation whose name ends with its noun ("the agency" → Child Support Agency).
 
@@ -51,6 +52,12 @@ const ORG_HEADS: &[&str] = &[
     "foundation",
     "corporation",
     "ministry",
+];
+
+/// Verbs whose object is told something: what follows is about their subject.
+const TELLING: &[&str] = &[
+    "told", "tells", "tell", "asked", "asks", "warned", "warns", "assured", "assures", "promised",
+    "promises", "informed", "informs", "reminded", "reminds", "urged", "urges",
 ];
 
 /// Pronouns and descriptions in content that refer to the article's entities.
@@ -108,7 +115,13 @@ impl<'d, 'a> Referents<'d, 'a> {
 
     /// The entity and tokens a pronoun or description at token `i` refers to, in a claim of
     /// `kind` whose speaker is `speaker`. `None` for anything else.
-    pub fn at(&self, i: usize, kind: ClaimKind, speaker: usize) -> Option<(usize, Range<usize>)> {
+    pub fn at(
+        &self,
+        i: usize,
+        kind: ClaimKind,
+        speaker: usize,
+        content_start: usize,
+    ) -> Option<(usize, Range<usize>)> {
         let doc = self.doc;
         let w = doc.w(i);
         let gender = match w {
@@ -122,7 +135,31 @@ impl<'d, 'a> Referents<'d, 'a> {
             // which the caller sets aside as its own side.
             let quoted = kind == ClaimKind::DirectQuote;
             if !quoted && (self.genders[speaker] == g || self.genders[speaker] == Gender::Unknown) {
-                return Some((speaker, i..i + 1));
+                // "he said Mr Blair had failed and that he had the wrong solution": a person of
+                // that gender named earlier in the content itself comes first, unless told
+                // something ("Mr Blair told Mr Brown he would quit": he is Mr Blair).
+                // A possessive ("his plans") stays the speaker's: its owner is most often who
+                // speaks.
+                let possessive = w == "his";
+                let named = (content_start..i)
+                    .rev()
+                    .filter(|_| !possessive)
+                    .find_map(|j| {
+                        let (e, m) = doc.mention_at(j)?;
+                        let mut k = m.start;
+                        while k > 0
+                            && doc.is(k - 1, &["mr", "mrs", "ms", "dr", "sir", "lord", "the"])
+                        {
+                            k -= 1;
+                        }
+                        let addressed = k > 0 && doc.is(k - 1, TELLING);
+                        (e != speaker
+                            && !addressed
+                            && doc.entities[e].kind == EntityType::Person
+                            && self.genders[e] == g)
+                            .then_some(e)
+                    });
+                return Some((named.unwrap_or(speaker), i..i + 1));
             }
             // A person known to be of that gender first; one of unknown gender only when
             // there is none ("She" is not "Carry On", a title the tagger took for a name).
@@ -258,7 +295,7 @@ pub fn targets(
         while i < part.end {
             let (target, m) = match doc.mention_at(i) {
                 Some((_, m)) => (actor_at(doc, i).expect("a mention covers i"), m),
-                None => match referents.at(i, claim.kind, speaker) {
+                None => match referents.at(i, claim.kind, speaker, part.start) {
                     Some((e, r)) => (e, r),
                     None => {
                         i += 1;
