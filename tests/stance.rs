@@ -453,3 +453,15 @@ fn a_pronoun_in_reported_speech_is_the_person_the_content_named() {
         "one told something is not 'he': {all:#?}"
     );
 }
+
+#[test]
+fn an_owner_deeper_in_the_phrase_is_not_the_cues_object() {
+    let all = stances_of(
+        "Poland rejected the proposal and Germany's main political parties have opposed it.",
+    );
+    assert!(
+        !all.iter()
+            .any(|s| s.target == "Germany" && s.stance == StanceLabel::Oppose),
+        "{all:#?}"
+    );
+}

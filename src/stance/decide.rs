@@ -389,9 +389,16 @@ impl<'d, 'a> Decider<'d, 'a> {
         // A reported position's content starts with its object: "Iran has accused [Israel of
         // …]", "the CBI welcomed [Labour's plan]".
         if let (Some(cue), ClaimKind::Reported) = (&claim.cue, claim.kind) {
+            // Deeper in the phrase, a name that owns something else is not the cue's object
+            // ("rejected the proposal and Germany's parties have opposed it").
+            let genitive = doc.is(mention.end, &["'s", "'", "s", "’s"])
+                || doc.raw(mention.end - 1).ends_with("'s")
+                || doc.raw(mention.end - 1).ends_with("’s");
+            let deep_object = !genitive;
             let at_start = c.start == part.start
                 && (mention.start <= c.start + 1
                     || self.polarity(cue.end - 1).is_some()
+                        && deep_object
                         && self.in_object_phrase(c.start, mention.start));
             let takes_object = self.polarity(cue.end - 1).is_some()
                 || !matches!(role, Role::Possessor { .. } | Role::Agent { .. })
