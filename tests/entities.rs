@@ -371,3 +371,22 @@ fn institutions_after_the_are_organisations() {
         );
     }
 }
+
+#[test]
+fn laws_papers_and_the_budget_are_no_entities() {
+    let body = "The Freedom of Information Act came into force. Mr Brown said the Budget would \
+                help. The Prevention of Terrorism Bill and the White Paper were debated. Bill \
+                Clinton and Bill arrived.";
+    let names: Vec<String> = extractor()
+        .extract(body)
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    for gone in ["Act", "Budget", "Bill", "Paper"] {
+        assert!(
+            !names.iter().any(|n| n.ends_with(gone) && n != "Bill"),
+            "{gone} in {names:?}"
+        );
+    }
+    assert!(names.iter().any(|n| n == "Bill Clinton"), "{names:?}");
+}

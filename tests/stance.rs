@@ -465,3 +465,22 @@ fn an_owner_deeper_in_the_phrase_is_not_the_cues_object() {
         "{all:#?}"
     );
 }
+
+#[test]
+fn a_concessions_point_decides_and_a_demanded_sacking_opposes() {
+    let all = stances_of(
+        "Jack Straw said: \"Michael Howard is clever, fluent and tactical, but he is not wise.\" \
+         Deputy Prime Minister John Prescott was away. Frank Field said the prime minister \
+         should sack Mr Brown.",
+    );
+    let howard = pairs(&all, "Jack Straw", "Michael Howard");
+    assert!(
+        howard.iter().all(|s| s.stance == StanceLabel::Oppose) && !howard.is_empty(),
+        "the point after 'but' stands: {all:#?}"
+    );
+    one(&all, "Frank Field", "Mr Brown", StanceLabel::Oppose);
+    assert!(
+        !all.iter().any(|s| s.target == "John Prescott"),
+        "the deputy prime minister is not 'the prime minister': {all:#?}"
+    );
+}

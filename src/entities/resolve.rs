@@ -268,6 +268,27 @@ fn drop_works(body: &str, words: &[&str], raws: &mut Vec<Raw>) {
     raws.retain(|r| !titles.contains(&body[r.start..r.end]));
 }
 
+/// Last words that make a name a document — a law, a treaty, a paper, the Budget — which is
+/// neither a person, an organisation nor a place ("Freedom of Information Act", "Prevention of
+/// Terrorism Bill", "White Paper").
+const DOCUMENT_HEADS: &[&str] = &["Act", "Bill", "Treaty", "Paper", "Budget"];
+
+/// Drops documents the tagger reads as names: a name of two words or more ending in a
+/// document's head word, and "Budget", "Act" or "Treaty" alone ("the Budget"). "Bill" alone is
+/// a person's first name, unless the tagger says otherwise.
+fn drop_documents(words: &[&str], raws: &mut Vec<Raw>) {
+    raws.retain(|r| {
+        let last = words[r.last];
+        if !DOCUMENT_HEADS.contains(&last) {
+            return true;
+        }
+        if r.last > r.first {
+            return false;
+        }
+        last == "Bill" && r.kind == EntityType::Person || last == "Paper"
+    });
+}
+
 /// Whether a token opens a phrase so that the next word is capitalised regardless: a quotation
 /// mark, a bracket, a dash or a colon.
 fn is_opening(w: &str) -> bool {
@@ -486,6 +507,7 @@ impl Extractor {
         clean_mentions(gaz, &self.not_names, &tokens, &words, &mut raws);
         drop_capitalised_common_words(&words, &sentence_start, &mut raws);
         drop_works(body, &words, &mut raws);
+        drop_documents(&words, &mut raws);
         raws.sort_by_key(|r| r.start);
         group(gaz, body, &tokens, raws)
     }

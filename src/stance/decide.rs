@@ -88,6 +88,28 @@ const RID_OF: &[&str] = &[
     "dismantling",
 ];
 
+/// Punishments that, demanded of anyone, are against their object ("should sack Mr Brown").
+const DEMANDED_OF_ANYONE: &[&str] = &[
+    "sack",
+    "fire",
+    "dismiss",
+    "remove",
+    "replace",
+    "punish",
+    "ban",
+    "expel",
+    "suspend",
+    "jail",
+    "prosecute",
+    "impeach",
+    "oust",
+    "sanction",
+    "investigate",
+    "disband",
+    "abolish",
+    "scrap",
+];
+
 /// Participles that, demanded of a target, are against it ("must be shut down").
 const DEMANDED_AGAINST: &[&str] = &[
     "shut",
@@ -736,6 +758,23 @@ impl<'d, 'a> Decider<'d, 'a> {
                     format!("{p}*"),
                     StanceRule::Judged,
                     TargetRole::Agent,
+                ));
+            }
+        }
+        // "the prime minister should sack Mr Brown": a punishment the speaker demands of anyone
+        // is against its object.
+        if prep.is_none() && doc.is(head, DEMANDED_OF_ANYONE) {
+            let mut k = head;
+            while k > c.start && (doc.w(k - 1).ends_with("ly") || doc.is(k - 1, &["to", "be"])) {
+                k -= 1;
+            }
+            let demanded = k > c.start && doc.is(k - 1, &["must", "should", "ought"]);
+            if demanded && !self.negated(c.start, head) {
+                return Some((
+                    StanceLabel::Oppose,
+                    doc.w(head).to_owned(),
+                    StanceRule::ModalDemand,
+                    TargetRole::Patient,
                 ));
             }
         }

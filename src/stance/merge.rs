@@ -1,6 +1,8 @@
 //! Merging: what the stances of an article say once.
 //! * The same words quoted again (in full or in part) by the same speaker about the same
 //!   target with the same stance are one stance: the first.
+//! * Within one claim, contradicting sides are a concession and its point: the later one
+//!   stands ("he is clever, but he is not wise").
 //! * A cue or polar rule is evidence the model is not: where they disagree about a
 //!   speaker–target pair, the model's stance gives way. A neutral argument does not overrule
 //!   it: mentioning a target in one clause says nothing against a side taken in another.
@@ -60,5 +62,29 @@ pub fn merge(stances: Vec<Stance>) -> Vec<Stance> {
                 .get(&(s.speaker.clone(), s.target.clone()))
                 .is_none_or(|labels| labels.iter().all(|l| *l == s.stance))
     });
+    // Within one claim, sides that contradict each other are a concession and its point ("he
+    // is clever, but he is not wise"; "whilst I disagree with his views, it is extraordinary
+    // to sack him"): the later side is the one the speaker takes.
+    let mut last_side: HashMap<(usize, &str, &str), (usize, StanceLabel)> = HashMap::new();
+    for s in out.iter().filter(|s| s.stance != StanceLabel::Neutral) {
+        let at = s.target_mention.start;
+        let e = last_side
+            .entry((s.claim, s.speaker.as_str(), s.target.as_str()))
+            .or_insert((at, s.stance));
+        if at >= e.0 {
+            *e = (at, s.stance);
+        }
+    }
+    let keep: Vec<bool> = out
+        .iter()
+        .map(|s| {
+            s.stance == StanceLabel::Neutral
+                || last_side
+                    .get(&(s.claim, s.speaker.as_str(), s.target.as_str()))
+                    .is_none_or(|&(_, l)| l == s.stance)
+        })
+        .collect();
+    let mut keep = keep.into_iter();
+    out.retain(|_| keep.next().unwrap_or(true));
     out
 }

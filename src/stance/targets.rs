@@ -54,6 +54,20 @@ const ORG_HEADS: &[&str] = &[
     "ministry",
 ];
 
+/// Words that make a role another office than the one a description names: the deputy prime
+/// minister is not "the prime minister".
+const OTHER_OFFICE: &[&str] = &[
+    "deputy",
+    "shadow",
+    "former",
+    "vice",
+    "junior",
+    "assistant",
+    "acting",
+    "ex",
+    "under",
+];
+
 /// Verbs whose object is told something: what follows is about their subject.
 const TELLING: &[&str] = &[
     "told", "tells", "tell", "asked", "asks", "warned", "warns", "assured", "assures", "promised",
@@ -191,8 +205,14 @@ impl<'d, 'a> Referents<'d, 'a> {
             let holders: Vec<usize> = (0..doc.entities.len())
                 .filter(|&e| {
                     self.roles[e].as_deref().is_some_and(|r| {
-                        r.strip_suffix(phrase.as_str())
-                            .is_some_and(|rest| rest.is_empty() || rest.ends_with(' '))
+                        r.strip_suffix(phrase.as_str()).is_some_and(|rest| {
+                            rest.is_empty()
+                                || rest.ends_with(' ')
+                                    && !rest
+                                        .split_whitespace()
+                                        .next_back()
+                                        .is_some_and(|w| OTHER_OFFICE.contains(&w))
+                        })
                     })
                 })
                 .collect();
