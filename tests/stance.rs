@@ -484,3 +484,20 @@ fn a_concessions_point_decides_and_a_demanded_sacking_opposes() {
         "the deputy prime minister is not 'the prime minister': {all:#?}"
     );
 }
+
+#[test]
+fn a_nested_claim_of_unnamed_others_keeps_its_targets_a_pronouns_does_not() {
+    let all = stances_of("Christine May said critics believed that Mr McLetchie was wrong.");
+    assert!(
+        !all.iter()
+            .any(|s| s.speaker == "Christine May" && s.target == "Mr McLetchie"),
+        "what critics believe is theirs: {all:#?}"
+    );
+    // The tagger types "Nicola Sturgeon" here as an organisation, so "she" stays unresolved.
+    let all = stances_of("Nicola Sturgeon said she thought that Mr Smith was wrong.");
+    assert!(
+        all.iter()
+            .any(|s| s.speaker.contains("Sturgeon") && s.target.contains("Smith")),
+        "what she thought is hers: {all:#?}"
+    );
+}

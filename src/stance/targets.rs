@@ -291,7 +291,18 @@ pub fn targets(
         .enumerate()
         .map(|(k, o)| (k + lo, o))
         .filter(|&(k, o)| {
+            // A nested claim whose source is a pronoun left unresolved ("she thought that …"
+            // inside the speaker's own words) is the speaker's own; unnamed others ("critics
+            // believed …") still own what they say.
+            let own_pronoun = o.speaker.is_none()
+                && o.source.as_ref().is_some_and(|s| {
+                    matches!(
+                        s.text.to_lowercase().as_str(),
+                        "he" | "she" | "they" | "we" | "i" | "it"
+                    )
+                });
             k != ci
+                && !own_pronoun
                 && o.speaker != claim.speaker
                 && claim.content.start <= o.content.start
                 && o.content.end <= claim.content.end
