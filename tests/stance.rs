@@ -501,3 +501,18 @@ fn a_nested_claim_of_unnamed_others_keeps_its_targets_a_pronouns_does_not() {
         "what she thought is hers: {all:#?}"
     );
 }
+
+#[test]
+fn an_organisation_in_the_speakers_lower_case_office_is_its_own_side() {
+    let all = stances_of(
+        "Portsmouth chairman Milan Mandaric said Harry Redknapp had vowed he would not join \
+         their rivals when he left Portsmouth. HP chief executive Carly Fiorina said HP was \
+         working with Nokia.",
+    );
+    for (speaker, own) in [("Milan Mandaric", "Portsmouth"), ("Carly Fiorina", "HP")] {
+        assert!(
+            pairs(&all, speaker, own).is_empty(),
+            "{own} is {speaker}'s own: {all:#?}"
+        );
+    }
+}

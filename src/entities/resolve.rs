@@ -200,6 +200,33 @@ fn drop_capitalised_common_words(words: &[&str], sentence_start: &[bool], raws: 
     });
 }
 
+/// Offices written in lower case between an organisation's name and its holder's
+/// ("Portsmouth chairman Milan Mandaric"), which make the run before a name a role.
+const LOWER_CASE_OFFICES: &[&str] = &[
+    "chairman",
+    "chairwoman",
+    "chair",
+    "chief",
+    "executive",
+    "director",
+    "president",
+    "leader",
+    "boss",
+    "manager",
+    "coach",
+    "secretary",
+    "minister",
+    "spokesman",
+    "spokeswoman",
+    "founder",
+    "owner",
+    "editor",
+    "captain",
+    "governor",
+    "commissioner",
+    "head",
+];
+
 /// Nouns that introduce the title of a work: "the film Vera Drake", "hit comedy Blackadder".
 /// ("the game Arsenal won" and "polls show Labour" are why "game" is not one and a determiner
 /// or a work's adjective must come first.)
@@ -1093,9 +1120,12 @@ fn is_acronym(short: &[String], long: &[String]) -> bool {
 
 /// Title run before a person mention, or apposition after it.
 fn role_of(gaz: &Gazetteer, body: &str, tokens: &[Token<'_>], r: &Raw) -> Option<String> {
+    // "Portsmouth chairman Milan Mandaric", "HP chief executive Carly Fiorina": a lower-case
+    // office after its organisation's name is a title too.
     let is_title = |i: usize| -> bool {
         let tags = gaz.tag(&[tokens[i].text]);
         tags[0].position(kind::TITLE).is_some() && !HONORIFICS.contains(&tokens[i].text)
+            || LOWER_CASE_OFFICES.contains(&tokens[i].text)
     };
     let joins = |i: usize| -> bool {
         let w = tokens[i].text;
