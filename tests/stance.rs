@@ -516,3 +516,15 @@ fn an_organisation_in_the_speakers_lower_case_office_is_its_own_side() {
         );
     }
 }
+
+#[test]
+fn an_aim_is_no_achievement() {
+    let all = stances_of(
+        "Microsoft said it would buy anti-virus software maker Sybari Software to improve its \
+         security in its Windows and e-mail software.",
+    );
+    assert!(
+        !all.iter().any(|s| s.stance == StanceLabel::Support),
+        "{all:#?}"
+    );
+}

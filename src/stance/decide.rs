@@ -993,8 +993,11 @@ impl<'d, 'a> Decider<'d, 'a> {
         let end = limit.min(verb + reach);
         // What follows the subject's own state is its wish, not a judgement of it ("is keen
         // to improve").
+        // An aim is not an achievement: "bought Sybari to improve its security" does not judge
+        // the buyer.
         (auxes.start.min(verb)..end)
             .take_while(|&j| !doc.is(j, SUBJECT_STATES))
+            .filter(|&j| j == 0 || doc.w(j - 1) != "to")
             .find_map(|j| self.judgement(j).map(|p| (j, p)))
     }
 
