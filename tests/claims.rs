@@ -545,3 +545,22 @@ fn a_role_phrase_set_off_by_commas_names_the_person_not_the_body() {
         Some("Alan Johnson")
     );
 }
+
+#[test]
+fn a_verb_in_its_other_sense_takes_no_content() {
+    let claims = claims_of(
+        "Ferrovial holds a stake in Tube Lines, which maintains the Jubilee, Northern and \
+         Piccadilly lines. She wrote the award-winning musical Spend Spend Spend. Tube Lines \
+         maintains the line is safe.",
+    );
+    assert!(
+        !claims
+            .iter()
+            .any(|c| c.content.text.contains("Jubilee") || c.content.text.contains("musical")),
+        "{claims:#?}"
+    );
+    assert!(
+        claims.iter().any(|c| c.content.text == "the line is safe"),
+        "{claims:#?}"
+    );
+}

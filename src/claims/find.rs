@@ -66,6 +66,46 @@ impl Found {
 }
 
 /// Most tokens of a content clause.
+/// Speech and thought cues with a common sense that takes a plain object ("maintains the
+/// line", "recalled the cars", "wrote the book", "knows the area", "added a stop").
+const OTHER_SENSE_CUES: &[&str] = &[
+    "maintain",
+    "maintains",
+    "maintained",
+    "maintaining",
+    "recall",
+    "recalls",
+    "recalled",
+    "recalling",
+    "write",
+    "writes",
+    "wrote",
+    "written",
+    "writing",
+    "know",
+    "knows",
+    "knew",
+    "known",
+    "feel",
+    "feels",
+    "felt",
+    "note",
+    "notes",
+    "noted",
+    "add",
+    "adds",
+    "added",
+    "recognise",
+    "recognises",
+    "recognised",
+    "realise",
+    "realises",
+    "realised",
+    "declare",
+    "declares",
+    "declared",
+];
+
 const MAX_CLAUSE: usize = 120;
 /// How many of the latest claims a participle looks back through for its subject's claim.
 const RECENT_CLAIMS: usize = 16;
@@ -1148,22 +1188,29 @@ impl<'d, 'a> Finder<'d, 'a> {
             }
         }
         // A clause needs two words; an object may be one ("pledged retaliation").
-        let (start, min) = match doc.w(k) {
-            "that" if f.clause || f.bare_clause => (k + 1, 2),
-            "to" if f.infinitive => (k, 2),
-            "whether" | "if" if f.clause || f.bare_clause => (k + 1, 2),
+        let (start, min, bare) = match doc.w(k) {
+            "that" if f.clause || f.bare_clause => (k + 1, 2, false),
+            "to" if f.infinitive => (k, 2, false),
+            "whether" | "if" if f.clause || f.bare_clause => (k + 1, 2, false),
             "how" | "why" | "what" | "when" | "where" | "who" if f.clause || f.bare_clause => {
-                (k, 2)
+                (k, 2, false)
             }
-            "of" | "against" | "about" | "over" if f.prepositional => (k + 1, 1),
-            _ if f.object && self.object_start(k) => (k, 1),
-            _ if f.bare_clause && self.clause_opener(k) => (k, 2),
+            "of" | "against" | "about" | "over" if f.prepositional => (k + 1, 1, false),
+            _ if f.object && self.object_start(k) => (k, 1, false),
+            _ if f.bare_clause && self.clause_opener(k) => (k, 2, true),
             _ => return None,
         };
         if start >= end || self.quote_of[start].is_some() && self.quote_starts_content(start) {
             return None;
         }
         let e = self.clause_end(start, end);
+        // "Tube Lines, which maintains the Jubilee and Northern lines": after a verb with a
+        // common sense that is not speech, a clause without "that" needs a predicate, or the
+        // verb took a plain object in that other sense.
+        let other_sense = doc.is(i, OTHER_SENSE_CUES);
+        if bare && other_sense && self.quote_of[start].is_none() && !self.has_predicate(start, e) {
+            return None;
+        }
         (e >= start + min).then_some(start..e)
     }
 
@@ -1192,6 +1239,32 @@ impl<'d, 'a> Finder<'d, 'a> {
             && !doc.is(k, FRAME_BREAKERS)
             && (doc.raw(k).chars().next().is_some_and(char::is_alphanumeric)
                 || doc.is(k, &["“", "\"", "£", "$", "€"]))
+    }
+
+    /// Whether tokens `start..end` hold a predicate: an auxiliary or modal, a word in -ed or
+    /// -n't, or a word in -s after a name or pronoun with more words after it ("Iran wants
+    /// peace", not "the Jubilee and Northern lines"). A heuristic, used only after the verbs of
+    /// [`OTHER_SENSE_CUES`]: irregular pasts ("found") and verbs after a common noun ("the
+    /// party needs") escape it.
+    fn has_predicate(&self, start: usize, end: usize) -> bool {
+        let doc = self.doc;
+        (start..end).any(|k| {
+            let w = doc.w(k);
+            let lower = doc.raw(k).starts_with(char::is_lowercase);
+            doc.is(
+                k,
+                &[
+                    "is", "was", "are", "were", "be", "been", "has", "have", "had", "will",
+                    "would", "can", "could", "should", "may", "might", "must", "shall", "do",
+                    "does", "did", "'s", "'re", "'ll", "'d", "'ve", "n't", "not", "cannot",
+                ],
+            ) || lower && (w.ends_with("ed") || w.ends_with("n't"))
+                || lower
+                    && w.ends_with('s')
+                    && k > start
+                    && k + 1 < end
+                    && (doc.capitalised(k - 1) || doc.has(k - 1, class::PRONOUN))
+        })
     }
 
     /// Whether a clause without "that" can start at `k`: a word that is not a preposition, a
