@@ -367,11 +367,14 @@ fn a_subjects_own_state_is_not_a_judgement_of_it() {
     let all = stances_of(
         "Coach Bill Jones said Michael Owen was injured and keen to return. Mr Jones said \
          Acme Corporation had weighed up the conflicting interests. Mr Jones said Harry \
-         Kewell was desperate to be fit for the game and eager to impress.",
+         Kewell was desperate to be fit for the game and eager to impress. Keith Poulton said \
+         Mr Fox is going to give it an awful lot of time. Peter Nielson said John Houston \
+         will remain suspended while the matter is investigated.",
     );
     assert!(
         !all.iter().any(|s| s.stance != StanceLabel::Neutral),
-        "an injury, a feeling or a word inside the object judges nobody: {all:#?}"
+        "an injury, a feeling, a suspension, an intensifier or a word inside the object \
+         judges nobody: {all:#?}"
     );
 }
 

@@ -282,6 +282,10 @@ const SUBJECT_STATES: &[&str] = &[
     "painful",
     "pain",
     "missed",
+    "fit",
+    "unfit",
+    "fitness",
+    "suspended",
 ];
 
 /// Feelings that, felt for someone ("sad for him", "sorry for Mr Blunkett"), are sympathy.
@@ -534,6 +538,10 @@ impl<'d, 'a> Decider<'d, 'a> {
     /// "courage").
     fn judgement(&self, i: usize) -> Option<(f32, String)> {
         let w = self.doc.w(i);
+        // "an awful lot of time", "terribly important": an intensifier judges nothing.
+        if i + 1 < self.doc.len() && self.doc.is(i + 1, &["lot", "lots"]) {
+            return None;
+        }
         if let Some(p) = roles::hostile_act(w) {
             return (!self.hostile_style(i)).then(|| (-1.0, format!("{p}*")));
         }
