@@ -754,11 +754,13 @@ impl Context<'_> {
         spans: &mut Vec<(usize, usize, EntityType, MentionSource)>,
         covered: &mut [bool],
     ) {
-        let is_norp_at = |spans: &[(usize, usize, EntityType, MentionSource)], i: usize| {
-            spans
-                .iter()
-                .any(|&(f, l, k, _)| f == i && l == i && k == EntityType::Norp)
-        };
+        // One pass over the spans, so that a long text stays linear.
+        let norp_at: std::collections::HashSet<usize> = spans
+            .iter()
+            .filter(|&&(f, l, k, _)| f == l && k == EntityType::Norp)
+            .map(|&(f, _, _, _)| f)
+            .collect();
+        let mut found: Vec<(usize, usize)> = Vec::new();
         for head in 1..self.words.len() {
             let w = self.words[head];
             if covered[head]
@@ -773,17 +775,28 @@ impl Context<'_> {
                 && first + 4 > head
                 && self.capitalised(first - 1)
                 && !self.sentence_start[first - 1]
-                && (!covered[first - 1] || is_norp_at(spans, first - 1))
+                && (!covered[first - 1] || norp_at.contains(&(first - 1)))
             {
                 first -= 1;
             }
             if first == head || first == 0 || !matches!(self.words[first - 1], "the" | "The") {
                 continue;
             }
-            spans.retain(|&(f, l, _, _)| !(f >= first && l <= head));
             covered[first..=head].iter_mut().for_each(|c| *c = true);
-            spans.push((first, head, EntityType::Org, MentionSource::Gazetteer));
+            found.push((first, head));
         }
+        if found.is_empty() {
+            return;
+        }
+        // The nationalities inside a found name give way to it.
+        let inside: std::collections::HashSet<usize> =
+            found.iter().flat_map(|&(f, l)| f..=l).collect();
+        spans.retain(|&(f, l, _, _)| !(inside.contains(&f) && inside.contains(&l)));
+        spans.extend(
+            found
+                .into_iter()
+                .map(|(f, l)| (f, l, EntityType::Org, MentionSource::Gazetteer)),
+        );
     }
 
     /// Label consistency across the article: a word that is the surname of a person named in

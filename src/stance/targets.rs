@@ -155,24 +155,20 @@ impl<'d, 'a> Referents<'d, 'a> {
                 // A possessive ("his plans") stays the speaker's: its owner is most often who
                 // speaks.
                 let possessive = w == "his";
-                let named = (content_start..i)
-                    .rev()
-                    .filter(|_| !possessive)
-                    .find_map(|j| {
-                        let (e, m) = doc.mention_at(j)?;
-                        let mut k = m.start;
-                        while k > 0
-                            && doc.is(k - 1, &["mr", "mrs", "ms", "dr", "sir", "lord", "the"])
-                        {
-                            k -= 1;
-                        }
-                        let addressed = k > 0 && doc.is(k - 1, TELLING);
-                        (e != speaker
-                            && !addressed
-                            && doc.entities[e].kind == EntityType::Person
-                            && self.genders[e] == g)
-                            .then_some(e)
-                    });
+                let from = content_start.max(i.saturating_sub(REFERENT_TOKENS));
+                let named = (from..i).rev().filter(|_| !possessive).find_map(|j| {
+                    let (e, m) = doc.mention_at(j)?;
+                    let mut k = m.start;
+                    while k > 0 && doc.is(k - 1, &["mr", "mrs", "ms", "dr", "sir", "lord", "the"]) {
+                        k -= 1;
+                    }
+                    let addressed = k > 0 && doc.is(k - 1, TELLING);
+                    (e != speaker
+                        && !addressed
+                        && doc.entities[e].kind == EntityType::Person
+                        && self.genders[e] == g)
+                        .then_some(e)
+                });
                 return Some((named.unwrap_or(speaker), i..i + 1));
             }
             // A person known to be of that gender first; one of unknown gender only when
