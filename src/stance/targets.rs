@@ -12,9 +12,10 @@
 //! Besides names, the content refers to entities by [`Referents`]: a third-person pronoun
 //! ("he", "his", "her") is the nearest earlier person of its gender (in a quote, not the
 //! speaker, who says "I"; in reported speech the speaker, unless the content itself has named
-//! another person of that gender before it who is not being told something); a description is the person whose role it names ("the chancellor" →
-//! Gordon Brown when the article calls him Chancellor Gordon Brown), or the nearest earlier
-//! organisation whose name ends with its noun ("the agency" → Child Support Agency).
+//! another person of that gender before "he", "him" or "she" who is not being told something);
+//! a description is the person whose role it names ("the chancellor" → Gordon Brown when the
+//! article calls him Chancellor Gordon Brown), or the nearest earlier organisation whose name
+//! ends with its noun ("the agency" → Child Support Agency).
 
 use std::ops::Range;
 
@@ -152,9 +153,9 @@ impl<'d, 'a> Referents<'d, 'a> {
                 // "he said Mr Blair had failed and that he had the wrong solution": a person of
                 // that gender named earlier in the content itself comes first, unless told
                 // something ("Mr Blair told Mr Brown he would quit": he is Mr Blair).
-                // A possessive ("his plans") stays the speaker's: its owner is most often who
-                // speaks.
-                let possessive = w == "his";
+                // A possessive ("his plans", "her plans") stays the speaker's: its owner is most
+                // often who speaks.
+                let possessive = matches!(w, "his" | "her");
                 let from = content_start.max(i.saturating_sub(REFERENT_TOKENS));
                 let named = (from..i).rev().filter(|_| !possessive).find_map(|j| {
                     let (e, m) = doc.mention_at(j)?;
