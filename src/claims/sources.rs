@@ -774,7 +774,10 @@ impl<'d, 'a> Resolver<'d, 'a> {
         if let Some(a) = &np.apposition {
             // "shadow chief secretary to the Treasury, George Osborne, said": a person named
             // after a role phrase is who speaks, not the body the role belongs to.
-            let person = |h: &Head| matches!(h, Head::Entity(e) if self.doc.entities[*e].kind == EntityType::Person);
+            let person = |h: &Head| match h {
+                Head::Entity(e) => self.doc.entities[*e].kind == EntityType::Person,
+                _ => false,
+            };
             let outer_is_role_of = match np.head {
                 Head::Entity(e) => {
                     !person(&np.head)

@@ -538,7 +538,8 @@ impl<'d, 'a> Decider<'d, 'a> {
     /// "courage").
     fn judgement(&self, i: usize) -> Option<(f32, String)> {
         let w = self.doc.w(i);
-        // "an awful lot of time", "terribly important": an intensifier judges nothing.
+        // "an awful lot of time": a valenced word before "lot" is an intensifier and judges
+        // nothing.
         if i + 1 < self.doc.len() && self.doc.is(i + 1, &["lot", "lots"]) {
             return None;
         }
