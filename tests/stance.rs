@@ -35,6 +35,11 @@ fn pairs(all: &[Stance], speaker: &str, target: &str) -> Vec<Stance> {
         .collect()
 }
 
+/// Whether any stance toward `target` has `label`.
+fn any_toward(all: &[Stance], target: &str, label: StanceLabel) -> bool {
+    all.iter().any(|s| s.target == target && s.stance == label)
+}
+
 fn one(all: &[Stance], speaker: &str, target: &str, label: StanceLabel) -> Stance {
     let found: Vec<Stance> = pairs(all, speaker, target)
         .into_iter()
@@ -240,8 +245,7 @@ fn hostility_stays_with_the_agent_not_the_victim() {
     let all = stances_of("Hillary Clinton said Donald Trump had targeted veterans and Mexico.");
     one(&all, "Hillary Clinton", "Donald Trump", StanceLabel::Oppose);
     assert!(
-        !all.iter()
-            .any(|s| s.target == "Mexico" && s.stance == StanceLabel::Oppose),
+        !any_toward(&all, "Mexico", StanceLabel::Oppose),
         "the victim is not opposed: {all:#?}"
     );
 }
@@ -463,8 +467,7 @@ fn an_owner_deeper_in_the_phrase_is_not_the_cues_object() {
         "Poland rejected the proposal and Germany's main political parties have opposed it.",
     );
     assert!(
-        !all.iter()
-            .any(|s| s.target == "Germany" && s.stance == StanceLabel::Oppose),
+        !any_toward(&all, "Germany", StanceLabel::Oppose),
         "{all:#?}"
     );
 }

@@ -1251,14 +1251,11 @@ impl<'d, 'a> Finder<'d, 'a> {
         (start..end).any(|k| {
             let w = doc.w(k);
             let lower = doc.raw(k).starts_with(char::is_lowercase);
-            doc.is(
-                k,
-                &[
-                    "is", "was", "are", "were", "be", "been", "has", "have", "had", "will",
-                    "would", "can", "could", "should", "may", "might", "must", "shall", "do",
-                    "does", "did", "'s", "'re", "'ll", "'d", "'ve", "n't", "not", "cannot",
-                ],
-            ) || lower && (w.ends_with("ed") || w.ends_with("n't"))
+            // The auxiliaries and negations among the frame breakers.
+            let auxiliary = doc.is(k, FRAME_BREAKERS) && !doc.is(k, &["that", "there"])
+                || doc.is(k, &["'ve", "cannot"]);
+            auxiliary
+                || lower && (w.ends_with("ed") || w.ends_with("n't"))
                 || lower
                     && w.ends_with('s')
                     && k > start

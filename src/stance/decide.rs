@@ -418,10 +418,7 @@ impl<'d, 'a> Decider<'d, 'a> {
         if let (Some(cue), ClaimKind::Reported) = (&claim.cue, claim.kind) {
             // Deeper in the phrase, a name that owns something else is not the cue's object
             // ("rejected the proposal and Germany's parties have opposed it").
-            let genitive = doc.is(mention.end, &["'s", "'", "s", "’s"])
-                || doc.raw(mention.end - 1).ends_with("'s")
-                || doc.raw(mention.end - 1).ends_with("’s");
-            let deep_object = !genitive;
+            let deep_object = roles::genitive_end(doc, mention).is_none();
             let at_start = c.start == part.start
                 && (mention.start <= c.start + 1
                     || self.polarity(cue.end - 1).is_some()

@@ -506,6 +506,20 @@ pub fn is_quote(doc: &Doc<'_>, i: usize) -> bool {
     matches!(doc.raw(i), "\"" | "“" | "”" | "‘" | "’" | "'")
 }
 
+/// Where a name's genitive ending stops, if it has one: after "'s" as a token of its own
+/// ("Labour 's plans"), or right after the name when the "'s" is part of its last token.
+pub fn genitive_end(doc: &Doc<'_>, m: &Range<usize>) -> Option<usize> {
+    let n = m.end;
+    if n < doc.len() && (doc.is(n, &["'s", "'", "s"]) && !is_quote(doc, n) || doc.raw(n) == "’s")
+    {
+        Some(n + 1)
+    } else if doc.raw(m.end - 1).ends_with("'s") || doc.raw(m.end - 1).ends_with("’s") {
+        Some(n)
+    } else {
+        None
+    }
+}
+
 /// The noun phrase the mention at `m` owns or modifies, as (head, end, attributive):
 /// "Labour's plans" (head "plans"), "Tory cuts" (attributive), "the Iranian threat" (attributive).
 pub fn possessed(
@@ -521,10 +535,8 @@ pub fn possessed(
     let skip_quote = |k: usize| k + usize::from(k < c.end && is_quote(doc, k));
     let (h, attributive) = if m.len() == 1 && doc.is(m.start, &["his", "her", "its", "their"]) {
         (skip_quote(n), false)
-    } else if doc.is(n, &["'s", "'", "s"]) && !is_quote(doc, n) || doc.raw(n) == "’s" {
-        (skip_quote(n + 1), false)
-    } else if doc.raw(m.end - 1).ends_with("'s") || doc.raw(m.end - 1).ends_with("’s") {
-        (skip_quote(n), false)
+    } else if let Some(after) = genitive_end(doc, m) {
+        (skip_quote(after), false)
     } else if kind != EntityType::Person
         && is_word(doc.w(n))
         && !doc.capitalised(n)
