@@ -15,9 +15,9 @@ use crate::entities::model::Model;
 use crate::entities::resolve::Extractor;
 use crate::entities::Tagger;
 use crate::stance::gold::{self as stance_gold, PredictedStance, StanceReport};
-use crate::stance::newsmtsc;
 use crate::stance::polarity::{Model as StanceModel, TrainSettings};
 use crate::stance::TargetScorer;
+use crate::stance::{newsmtsc, verdict};
 
 fn read_conll(path: &Path) -> anyhow::Result<Vec<conll::Sentence>> {
     let text =
@@ -142,6 +142,252 @@ pub fn train_stance(
             log,
         )?;
     }
+    Ok(())
+}
+
+/// What the stage knows of a training pair besides its features: its article, what the rules
+/// read, and which decisive words would let the model decide it alone.
+struct PairFacts {
+    article: usize,
+    rules: Option<(crate::record::StanceRule, crate::record::StanceLabel)>,
+    argument: bool,
+    judging: Vec<usize>,
+}
+
+/// The verdict model's training pairs from annotated articles: every candidate pair of the
+/// worker's own claims (entities and claims as the worker finds them), labelled by the
+/// annotated claim it overlaps most whose speaker agrees; pairs of claims with no such
+/// annotated claim are left out. Returns the pairs and what else the stage knows of each.
+fn verdict_examples(
+    articles: &[gold::GoldArticle],
+    log: &mut dyn Write,
+) -> anyhow::Result<(Vec<verdict::Example>, Vec<PairFacts>)> {
+    let tagger = Tagger::bundled()?;
+    let gazetteer = tagger.shared_gazetteer();
+    let canon = |name: &str| -> String {
+        let bare = name.strip_prefix("the ").unwrap_or(name);
+        gazetteer.organisation(bare).unwrap_or(name).to_owned()
+    };
+    let finder = ClaimFinder::new(tagger.shared_gazetteer());
+    let extractor = Extractor::new(tagger);
+    let scorer = TargetScorer::bundled()?;
+    let mut examples = Vec::new();
+    let mut from = Vec::new();
+    let mut counts = [0usize; 4];
+    for (ai, a) in articles.iter().enumerate() {
+        let entities = extractor.extract(&a.body);
+        let claims = finder.claims(&a.body, &entities);
+        let doc = scorer.doc(&a.body, &entities);
+        for c in crate::stance::candidates(&doc, &claims, &scorer) {
+            let claim = &claims[c.claim];
+            let speaker = &entities[c.speaker];
+            let spans = |s: &crate::record::Span| (s.start, s.end);
+            let mine: Vec<(usize, usize)> = std::iter::once(&claim.content)
+                .chain(&claim.content_parts)
+                .map(spans)
+                .collect();
+            let overlap = |g: &gold::GoldClaim| -> usize {
+                std::iter::once(&g.content)
+                    .chain(&g.content_parts)
+                    .flat_map(|gs| {
+                        mine.iter()
+                            .map(move |&(s, e)| e.min(gs.end).saturating_sub(s.max(gs.start)))
+                    })
+                    .sum()
+            };
+            let annotated = a
+                .claims
+                .iter()
+                .filter(|g| {
+                    g.speaker
+                        .as_deref()
+                        .is_some_and(|s| gold::names_agree(&canon(s), &canon(&speaker.name)))
+                })
+                .map(|g| (overlap(g), g))
+                .filter(|&(o, _)| o > 0)
+                .max_by_key(|&(o, _)| o)
+                .map(|(_, g)| g);
+            let Some(annotated) = annotated else {
+                continue;
+            };
+            let target = &doc.entities[c.target.entity];
+            let aliases: Vec<String> = target.mentions.iter().map(|m| canon(&m.text)).collect();
+            let verdict = annotated
+                .stances
+                .iter()
+                .filter(|s| stance_gold::agree(&canon(&s.target), &canon(&target.name), &aliases))
+                .map(|s| verdict::Verdict::of(s.label))
+                // A side marked beside a neutral mention of the same target is the claim's.
+                .max_by_key(|v| v.index())
+                .unwrap_or(verdict::Verdict::None);
+            counts[verdict.index()] += 1;
+            let judging = c
+                .clause
+                .clone()
+                .filter(|k| {
+                    !c.target.mention.contains(k) && crate::stance::decide::may_judge(&doc, *k)
+                })
+                .collect();
+            from.push(PairFacts {
+                article: ai,
+                rules: c.decision.as_ref().map(|d| (d.rule, d.label)),
+                argument: c.role != crate::record::TargetRole::Other,
+                judging,
+            });
+            examples.push(verdict::Example {
+                features: c.features,
+                verdict,
+            });
+        }
+    }
+    writeln!(
+        log,
+        "{} pairs from {} articles: {} none, {} neutral, {} support, {} oppose",
+        examples.len(),
+        articles.len(),
+        counts[0],
+        counts[1],
+        counts[2],
+        counts[3]
+    )?;
+    Ok((examples, from))
+}
+
+/// One held-out pair in cross-validation: its annotated verdict, the rules' verdict, the
+/// model's verdict with its probability, and what the stage would publish.
+struct Held {
+    annotated: verdict::Verdict,
+    rules: verdict::Verdict,
+    model: (verdict::Verdict, f32),
+    published: verdict::Verdict,
+}
+
+/// Prints the verdict model's cross-validated scores over (claim, target) pairs, folds by
+/// article: the rules alone, the model alone at several probabilities, and the two as the
+/// stage publishes them.
+fn cross_validate(
+    examples: &[verdict::Example],
+    from: &[PairFacts],
+    folds: usize,
+    settings: TrainSettings,
+    log: &mut dyn Write,
+) -> anyhow::Result<()> {
+    use verdict::Verdict;
+    let mut held: Vec<Held> = Vec::new();
+    // Published stances by the rule that decided (`None`: the model's own): right, predicted.
+    let mut by_rule: Vec<(Option<crate::record::StanceRule>, usize, usize)> = Vec::new();
+    for fold in 0..folds {
+        let fit: Vec<verdict::Example> = (0..examples.len())
+            .filter(|&k| from[k].article % folds != fold)
+            .map(|k| verdict::Example {
+                features: examples[k].features.clone(),
+                verdict: examples[k].verdict,
+            })
+            .collect();
+        let model = verdict::train(&fit, settings);
+        for k in (0..examples.len()).filter(|&k| from[k].article % folds == fold) {
+            let (e, f) = (&examples[k], &from[k]);
+            let r = model.read(&e.features);
+            let alone_may = |label: crate::record::StanceLabel, decisive: Option<usize>| {
+                f.argument
+                    && (label == crate::record::StanceLabel::Neutral
+                        || decisive.is_some_and(|d| f.judging.contains(&d)))
+            };
+            let p = verdict::publish(&model, &e.features, f.rules, alone_may);
+            if let Some(p) = p {
+                let slot = match by_rule.iter().position(|b| b.0 == p.rule) {
+                    Some(i) => i,
+                    None => {
+                        by_rule.push((p.rule, 0, 0));
+                        by_rule.len() - 1
+                    }
+                };
+                by_rule[slot].1 += usize::from(Verdict::of(p.label) == e.verdict);
+                by_rule[slot].2 += 1;
+            }
+            let published = p.map_or(Verdict::None, |p| Verdict::of(p.label));
+            let rules = f.rules.map_or(Verdict::None, |(_, l)| Verdict::of(l));
+            held.push(Held {
+                annotated: e.verdict,
+                rules,
+                model: (r.verdict, r.probability),
+                published,
+            });
+        }
+    }
+    let annotated = held.iter().filter(|h| h.annotated != Verdict::None).count();
+    let line = |what: &str, decide: &dyn Fn(&Held) -> Verdict| {
+        let (mut right, mut predicted) = (0, 0);
+        for h in &held {
+            let v = decide(h);
+            if v != Verdict::None {
+                predicted += 1;
+                right += usize::from(v == h.annotated);
+            }
+        }
+        let (pr, rc) = (gold::ratio(right, predicted), gold::ratio(right, annotated));
+        format!(
+            "  {what:<44} precision {pr:.4} recall {rc:.4} f1 {:.4} ({right} right of {predicted})",
+            gold::f1(pr, rc)
+        )
+    };
+    writeln!(
+        log,
+        "{folds}-fold cross-validation (folds by article) over {} pairs, {annotated} with an annotated stance:",
+        held.len()
+    )?;
+    writeln!(log, "{}", line("the rules alone", &|h| h.rules))?;
+    for t in [0.5f32, 0.6, 0.7, 0.8, 0.9] {
+        let what = format!("the model alone at probability >= {t:.1}");
+        let alone = line(&what, &|h| {
+            if h.model.1 >= t {
+                h.model.0
+            } else {
+                Verdict::None
+            }
+        });
+        writeln!(log, "{alone}")?;
+    }
+    writeln!(
+        log,
+        "{}",
+        line("as published (rules weighed by the model)", &|h| h
+            .published)
+    )?;
+    by_rule.sort_by_key(|b| b.0.map(rule_name));
+    for (rule, right, predicted) in by_rule {
+        let name = rule.map_or_else(|| "verdict".to_owned(), rule_name);
+        writeln!(
+            log,
+            "    published by {name:<20} precision {:.4} ({right} right of {predicted})",
+            gold::ratio(right, predicted)
+        )?;
+    }
+    Ok(())
+}
+
+/// Fits the verdict model on the annotated articles of `train` and writes it to `out`. With
+/// `folds` > 1, first prints the model's cross-validated pair scores on `train` (folds by
+/// article): how settings are chosen without looking at the dev set.
+pub fn train_verdict(
+    train: &Path,
+    out: &Path,
+    settings: TrainSettings,
+    folds: usize,
+    log: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(train).with_context(|| format!("reading {}", train.display()))?;
+    let articles = gold::read(&text).with_context(|| format!("parsing {}", train.display()))?;
+    let started = Instant::now();
+    let (examples, from) = verdict_examples(&articles, log)?;
+    if folds > 1 {
+        cross_validate(&examples, &from, folds, settings, log)?;
+    }
+    let model = verdict::train(&examples, settings);
+    let bytes = model.to_bytes(0.0);
+    let what = format!("{} pairs", examples.len());
+    save_model(out, &bytes, &what, started, model.features(), log)?;
     Ok(())
 }
 

@@ -92,6 +92,30 @@ enum TrainCommand {
         #[arg(long, default_value_t = 2)]
         min_count: u32,
     },
+    /// Fit the stance verdict model on annotated articles (the dev set's format).
+    Verdict {
+        /// Annotated articles, JSON Lines.
+        #[arg(long, default_value = "data/train/stance-train.jsonl")]
+        annotated: std::path::PathBuf,
+        /// Where to write the model.
+        #[arg(long, default_value = "models/verdict.bin")]
+        out: std::path::PathBuf,
+        /// Print cross-validated scores over this many folds (by article) first; 0 skips.
+        #[arg(long, default_value_t = 0)]
+        folds: usize,
+        /// Passes over the training data.
+        #[arg(long, default_value_t = news_enricher::stance::verdict::train_settings().epochs)]
+        epochs: usize,
+        /// AdaGrad learning rate.
+        #[arg(long, default_value_t = news_enricher::stance::verdict::train_settings().learning_rate)]
+        learning_rate: f32,
+        /// L2 regularisation strength.
+        #[arg(long, default_value_t = news_enricher::stance::verdict::train_settings().l2)]
+        l2: f32,
+        /// Features seen in fewer training examples are ignored.
+        #[arg(long, default_value_t = news_enricher::stance::verdict::train_settings().min_count)]
+        min_count: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -264,6 +288,30 @@ fn real_main(command: Command) -> anyhow::Result<ExitCode> {
                     min_count,
                     ..Default::default()
                 },
+                &mut std::io::stderr(),
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Train(TrainCommand::Verdict {
+            annotated,
+            out,
+            folds,
+            epochs,
+            learning_rate,
+            l2,
+            min_count,
+        }) => {
+            news_enricher::eval::train_verdict(
+                &annotated,
+                &out,
+                news_enricher::stance::polarity::TrainSettings {
+                    epochs,
+                    learning_rate,
+                    l2,
+                    min_count,
+                    ..news_enricher::stance::verdict::train_settings()
+                },
+                folds,
                 &mut std::io::stderr(),
             )?;
             Ok(ExitCode::SUCCESS)

@@ -12,7 +12,7 @@ use crate::dedup::paragraphs::RepeatedParagraph;
 use crate::entities::{Entity, EntityType};
 
 /// Version of the output record's schema, also sent as a message header.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// The worker's own version, stamped into provenance.
 pub const WORKER_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -291,6 +291,9 @@ pub enum StanceRule {
     Argument,
     /// The polarity model, by its most decisive word, on a target its sentence is about.
     Model,
+    /// The verdict model (`stance::verdict`), trained on annotated articles, where it reads
+    /// the pair otherwise than any rule: `cue` is its most decisive word.
+    Verdict,
 }
 
 /// What the target is in the claim's content.
@@ -303,6 +306,9 @@ pub enum TargetRole {
     Patient,
     /// The owner or attribute of a judged noun phrase.
     Possessor,
+    /// Named in the content in none of those roles as far as the stage can parse it (a list,
+    /// a clause it cannot read); only the verdict model decides such targets.
+    Other,
 }
 
 /// For, against or neither.

@@ -219,6 +219,24 @@ fn shipped_stance_model_is_what_training_on_newsmtsc_produces() {
 }
 
 #[test]
+fn shipped_verdict_model_is_what_training_on_the_annotated_articles_produces() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("verdict.bin");
+    news_enricher::eval::train_verdict(
+        &root.join("data/train/stance-train.jsonl"),
+        &out,
+        news_enricher::stance::verdict::train_settings(),
+        0,
+        &mut std::io::sink(),
+    )
+    .unwrap();
+    assert!(
+        std::fs::read(&out).unwrap() == std::fs::read(root.join("models/verdict.bin")).unwrap(),
+        "models/verdict.bin is stale: regenerate it with scripts/train-verdict"
+    );
+}
+
+#[test]
 fn stance_without_claims_and_claims_without_entities_are_configuration_errors() {
     for (stages, needs) in [
         ("stance", "stage `stance` needs `claims` before it"),

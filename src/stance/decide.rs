@@ -23,12 +23,12 @@
 //! other reading leaves the pair without a stance rather than guess.
 //!
 //! Settings, channels, addressees and modifiers get no stance; neither does anything else
-//! ([`Role::Other`]). Confidence is the rule's precision on the dev set (see
-//! [`rule_confidence`]), so that `confidence` reads as a probability of being right.
+//! ([`Role::Other`]). A decision is a reading, not yet a published stance: the verdict model
+//! ([`super::verdict`]) weighs it, and its probability is the published confidence.
 
 use std::ops::Range;
 
-use super::polarity::{Polarity, Sentence};
+use super::polarity::{Polarity, Prediction, Sentence};
 use super::roles::{self, Role, AUX};
 use super::TargetScorer;
 use crate::claims::doc::Doc;
@@ -36,12 +36,12 @@ use crate::entities::EntityType;
 use crate::record::{ClaimKind, StanceLabel, StanceRule, TargetRole};
 
 /// Words that negate what follows them in a clause.
-const NEGATORS: &[&str] = &[
+pub const NEGATORS: &[&str] = &[
     "not", "n't", "no", "never", "without", "neither", "nor", "cannot", "hardly", "nothing",
 ];
 
 /// Modals that make a demand.
-const DEMAND_MODALS: &[&str] = &["must", "should", "ought", "needs", "need", "has", "have"];
+pub const DEMAND_MODALS: &[&str] = &["must", "should", "ought", "needs", "need", "has", "have"];
 
 /// Verbs that, demanded of a target, are against it ("should resign").
 const EXITS: &[&str] = &[
@@ -309,8 +309,6 @@ pub const MIN_VALENCE: f32 = 1.5;
 pub struct Decision {
     /// The stance.
     pub label: StanceLabel,
-    /// Confidence in [0, 1].
-    pub confidence: f64,
     /// The lexicon entry, phrase or model word that decided.
     pub cue: String,
     /// Which rule decided.
@@ -320,11 +318,10 @@ pub struct Decision {
 }
 
 impl Decision {
-    /// A decision by `rule`, with the rule's confidence.
+    /// A decision by `rule`.
     fn new(label: StanceLabel, cue: String, rule: StanceRule, role: TargetRole) -> Self {
         Decision {
             label,
-            confidence: rule_confidence(rule),
             cue,
             rule,
             role,
@@ -332,22 +329,21 @@ impl Decision {
     }
 }
 
-/// Confidence of a rule's decision: its precision on the dev set (`eval claims --gold
-/// data/eval/attribution-dev.jsonl`, "by rule"), shrunk toward the precision of all stances
-/// (0.76) by ten pseudo-counts, since some rules decide only a handful of dev-set stances:
-/// `(right + 10 × 0.76) / (predicted + 10)`. Measured then: cue_governs_target 16/19, judged
-/// 13/16, model 7/9, argument 25/36, modal_negation 1/2, modal_demand 2/2. In-sample figures:
-/// the calibration table of `eval claims` checks them on the same set. On news far from the
-/// dev set's politics (BBC sport, arts, business) the rules are right less often than this.
-pub fn rule_confidence(rule: StanceRule) -> f64 {
-    match rule {
-        StanceRule::CueGovernsTarget => 0.81,
-        StanceRule::Judged => 0.79,
-        StanceRule::Model => 0.77,
-        StanceRule::ModalDemand => 0.80,
-        StanceRule::ModalNegation => 0.72,
-        StanceRule::Argument => 0.71,
-    }
+/// Whether token `w` may be the word that judges a target: the target's own state ("ill",
+/// "happy", "suspended") is no judgement of it, nor is a style ("a very attacking left-back").
+pub fn may_judge(doc: &Doc<'_>, w: usize) -> bool {
+    !(doc.is(w, SUBJECT_STATES) || roles::hostile_act(doc.w(w)).is_some() && hostile_style(doc, w))
+}
+
+/// Whether the hostile word at `i` is inside a phrase or describes a style ("good in attack and
+/// defence", "a very attacking left-back"): no act.
+fn hostile_style(doc: &Doc<'_>, i: usize) -> bool {
+    i > 0
+        && (doc.is(i - 1, roles::ARGUMENT_PREPS)
+            || doc.is(
+                i - 1,
+                &["in", "a", "an", "very", "more", "most", "so", "too"],
+            ))
 }
 
 /// Who acts in a clause, as far as the claim's speaker is concerned.
@@ -481,6 +477,17 @@ impl<'d, 'a> Decider<'d, 'a> {
         self.finish(decided, claim, mention, &c)
     }
 
+    /// How the polarity model reads the sentence of `mention` toward it.
+    pub fn reading(&mut self, mention: &Range<usize>) -> Prediction {
+        let doc = self.doc;
+        let k = doc.sentence_of[mention.start] as usize;
+        let sent = doc.sentences[k].clone();
+        let scorer = self.scorer;
+        let s = self.prepared[k].get_or_insert_with(|| scorer.sentence(&doc.tokens[sent.clone()]));
+        let e = mention.end.min(sent.end);
+        scorer.score(s, mention.start - sent.start, e - sent.start)
+    }
+
     /// A decision from a rule's reading: denials and conditions take no side, and a neutral
     /// agent may still be the object of its sentence's judgement (the model).
     fn finish(
@@ -541,7 +548,7 @@ impl<'d, 'a> Decider<'d, 'a> {
             return None;
         }
         if let Some(p) = roles::hostile_act(w) {
-            return (!self.hostile_style(i)).then(|| (-1.0, format!("{p}*")));
+            return (!hostile_style(self.doc, i)).then(|| (-1.0, format!("{p}*")));
         }
         if self.scorer.cues().get(w).is_some()
             || NOT_JUDGEMENTS.contains(&w)
@@ -554,17 +561,6 @@ impl<'d, 'a> Decider<'d, 'a> {
         }
         let v = self.scorer.valence(w)?;
         (v.abs() >= MIN_VALENCE).then(|| (v.signum(), w.to_owned()))
-    }
-
-    /// Whether the hostile word at `i` is inside a phrase or describes a style ("good in attack
-    /// and defence", "a very attacking left-back"): no act.
-    fn hostile_style(&self, i: usize) -> bool {
-        i > 0
-            && (self.doc.is(i - 1, roles::ARGUMENT_PREPS)
-                || self.doc.is(
-                    i - 1,
-                    &["in", "a", "an", "very", "more", "most", "so", "too"],
-                ))
     }
 
     /// Whether the tokens `from..to` can all be part of the noun phrase a cue takes before a name
@@ -1088,12 +1084,8 @@ impl<'d, 'a> Decider<'d, 'a> {
         predicate: String,
     ) -> Option<Decision> {
         let doc = self.doc;
-        let k = doc.sentence_of[mention.start] as usize;
-        let sent = doc.sentences[k].clone();
-        let scorer = self.scorer;
-        let s = self.prepared[k].get_or_insert_with(|| scorer.sentence(&doc.tokens[sent.clone()]));
-        let e = mention.end.min(sent.end);
-        let p = scorer.score(s, mention.start - sent.start, e - sent.start);
+        let p = self.reading(mention);
+        let sent = doc.sentence(mention.start);
         let word = p.cue_token.map(|t| sent.start + t);
         let label = match p.polarity {
             Polarity::Neutral => {
@@ -1105,11 +1097,7 @@ impl<'d, 'a> Decider<'d, 'a> {
             Polarity::Positive | Polarity::Negative => {
                 let in_clause = word.is_some_and(|w| c.contains(&w) && !mention.contains(&w))
                     && (self.kind != EntityType::Loc || p.polarity == Polarity::Positive);
-                // The target's own state ("ill", "happy") is no judgement of it, nor is a style
-                // ("a very attacking left-back").
-                let style =
-                    |w: usize| roles::hostile_act(doc.w(w)).is_some() && self.hostile_style(w);
-                let judges = word.is_some_and(|w| !(doc.is(w, SUBJECT_STATES) || style(w)));
+                let judges = word.is_some_and(|w| may_judge(doc, w));
                 if p.confidence < MIN_MODEL_CONFIDENCE || !in_clause || !judges {
                     // Polar, but not surely nor about this target: no stance.
                     return None;

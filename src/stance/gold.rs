@@ -109,7 +109,8 @@ struct GoldTriple<'g> {
     kind: ClaimKind,
 }
 
-fn agree(gold: &str, name: &str, aliases: &[String]) -> bool {
+/// Whether gold name `gold` names the entity called `name` (or one of its `aliases`).
+pub fn agree(gold: &str, name: &str, aliases: &[String]) -> bool {
     names_agree(gold, name) || aliases.iter().any(|a| names_agree(gold, a))
 }
 

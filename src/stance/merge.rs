@@ -45,10 +45,12 @@ pub fn merge(stances: Vec<Stance>) -> Vec<Stance> {
     let mut ruled: HashMap<(String, String), Vec<StanceLabel>> = HashMap::new();
     // A neutral argument is no evidence against a side taken elsewhere: only a polar rule
     // overrules the model.
-    for s in out
-        .iter()
-        .filter(|s| !matches!(s.rule, StanceRule::Model | StanceRule::Argument))
-    {
+    for s in out.iter().filter(|s| {
+        !matches!(
+            s.rule,
+            StanceRule::Model | StanceRule::Argument | StanceRule::Verdict
+        )
+    }) {
         let labels = ruled
             .entry((s.speaker.clone(), s.target.clone()))
             .or_default();
@@ -57,7 +59,7 @@ pub fn merge(stances: Vec<Stance>) -> Vec<Stance> {
         }
     }
     out.retain(|s| {
-        s.rule != StanceRule::Model
+        !matches!(s.rule, StanceRule::Model | StanceRule::Verdict)
             || ruled
                 .get(&(s.speaker.clone(), s.target.clone()))
                 .is_none_or(|labels| labels.iter().all(|l| *l == s.stance))

@@ -7,10 +7,12 @@
 //!    and what nested claims of others own.
 //! 2. [`roles`]: what each target mention is in its clause — setting, channel, modifier (no
 //!    stance), or agent, patient, possessor.
-//! 3. [`decide`]: the label from who does what to whom, or no stance at all; the rule and word
-//!    that decided are named, the evidence is the claim's sentence within its content, and the
-//!    confidence is the rule's dev-set precision.
-//! 4. [`merge`]: a stance repeated word for word counts once, and a rule overrules the model.
+//! 3. [`decide`]: the label the rules read from who does what to whom, or none; the rule and
+//!    word that decided are named, the evidence is the claim's sentence within its content.
+//! 4. [`verdict`]: a model trained on annotated articles weighs every pair. It may overrule a
+//!    neutral reading, and decides alone where no rule did when it is sure enough; the
+//!    published confidence is the deciding rule's precision measured on those articles.
+//! 5. [`merge`]: a stance repeated word for word counts once, and a rule overrules the model.
 //!
 //! A claim that denies (or lies in a denial by the same speaker) takes no side. Each stance
 //! names its claim (`claim`, an index into `claims`). The stage is pure and synchronous; model
@@ -19,15 +21,19 @@
 
 pub mod decide;
 pub mod gold;
+pub mod linear;
 pub mod merge;
 pub mod newsmtsc;
 pub mod polarity;
 pub mod roles;
 pub mod targets;
+pub mod verdict;
 
+use std::ops::Range;
 use std::sync::Arc;
 
-use polarity::{Lexicon, Model, Prediction, Sentence};
+use polarity::{Feature, Lexicon, Model, Prediction, Sentence};
+use verdict::{Pair, VerdictModel};
 
 use crate::claims::cues::CueLexicon;
 use crate::claims::doc::Doc;
@@ -35,10 +41,11 @@ use crate::claims::sources::FirstNames;
 use crate::claims::words::WordClasses;
 use crate::entities::tokens::{tokenize, Token};
 use crate::entities::{Entity, EntityType};
-use crate::record::{Claim, Stance};
+use crate::record::{Claim, Stance, StanceLabel, StanceRule, TargetRole};
 use std::collections::HashMap;
 
 const BUNDLED_MODEL: &[u8] = include_bytes!("../../models/stance.bin");
+const BUNDLED_VERDICT: &[u8] = include_bytes!("../../models/verdict.bin");
 const SENTIMENT_TSV: &str = include_str!("../../data/lexicons/sentiment.tsv");
 const CUES_TSV: &str = include_str!("../../data/lexicons/stance_cues.tsv");
 
@@ -46,6 +53,7 @@ const CUES_TSV: &str = include_str!("../../data/lexicons/stance_cues.tsv");
 #[derive(Debug, Clone)]
 pub struct TargetScorer {
     model: Arc<Model>,
+    verdict: Arc<VerdictModel>,
     sentiment: Arc<Lexicon>,
     cues: Arc<Lexicon>,
     attribution: Arc<CueLexicon>,
@@ -56,13 +64,23 @@ pub struct TargetScorer {
 impl TargetScorer {
     /// The bundled model and lexicons.
     pub fn bundled() -> Result<Self, polarity::ModelError> {
-        Ok(Self::with_model(Model::from_bytes(BUNDLED_MODEL)?))
+        Ok(Self::with_model(Model::from_bytes(BUNDLED_MODEL)?)
+            .with_verdict(VerdictModel::from_bytes(BUNDLED_VERDICT)?))
+    }
+
+    /// This scorer with `verdict` as its verdict model (training, evaluating a model file).
+    pub fn with_verdict(self, verdict: VerdictModel) -> Self {
+        TargetScorer {
+            verdict: Arc::new(verdict),
+            ..self
+        }
     }
 
     /// `model` with the bundled lexicons (training, evaluating a model file).
     pub fn with_model(model: Model) -> Self {
         TargetScorer {
             model: Arc::new(model),
+            verdict: Arc::new(VerdictModel::default()),
             sentiment: Arc::new(Lexicon::parse(SENTIMENT_TSV)),
             cues: Arc::new(Lexicon::parse(CUES_TSV)),
             attribution: Arc::new(CueLexicon::bundled()),
@@ -85,6 +103,11 @@ impl TargetScorer {
     /// The stance-cue lexicon.
     pub fn cues(&self) -> &Lexicon {
         &self.cues
+    }
+
+    /// The article as the stage reads it.
+    pub fn doc<'a>(&self, body: &'a str, entities: &'a [Entity]) -> Doc<'a> {
+        Doc::with_classes(body, entities, &self.words)
     }
 
     /// Prepares tokens of one sentence for scoring.
@@ -163,20 +186,31 @@ fn denied_claims(claims: &[Claim]) -> Vec<bool> {
         .collect()
 }
 
-/// The stances of an article, built on its `claims` (in record order; each stance names its
-/// claim by index).
-pub fn stances(
-    body: &str,
-    entities: &[Entity],
-    claims: &[Claim],
-    scorer: &TargetScorer,
-) -> Vec<Stance> {
-    if entities.is_empty() || claims.is_empty() {
-        return Vec::new();
-    }
-    let doc = Doc::with_classes(body, entities, &scorer.words);
-    let referents = targets::Referents::new(&doc, &scorer.names);
-    let mut decider = decide::Decider::new(&doc, scorer);
+/// One (claim, target) pair the stage considers, with what the rules and the verdict model's
+/// features make of it.
+pub struct Candidate {
+    /// Index into the claims.
+    pub claim: usize,
+    /// The speaker (index into the entities).
+    pub speaker: usize,
+    /// The target.
+    pub target: targets::Target,
+    /// What the rules decided, if anything.
+    pub decision: Option<decide::Decision>,
+    /// The target's role as the rules parse it.
+    pub role: TargetRole,
+    /// The clause (tokens) of the target's mention.
+    pub clause: Range<usize>,
+    /// The verdict model's features.
+    pub features: Vec<Feature>,
+}
+
+/// Every candidate pair of the article's `claims` (in record order), in text order within a
+/// claim. `doc` is the article with its entities.
+pub fn candidates(doc: &Doc<'_>, claims: &[Claim], scorer: &TargetScorer) -> Vec<Candidate> {
+    let entities = doc.entities;
+    let referents = targets::Referents::new(doc, &scorer.names);
+    let mut decider = decide::Decider::new(doc, scorer);
     let by_name: HashMap<(&str, EntityType), usize> = entities
         .iter()
         .enumerate()
@@ -207,34 +241,95 @@ pub fn stances(
             denies,
             own: &own,
         };
-        for t in targets::targets(&doc, &referents, claims, ci, speaker) {
-            if own(t.entity) {
-                continue;
-            }
+        let found: Vec<targets::Target> = targets::targets(doc, &referents, claims, ci, speaker)
+            .into_iter()
+            .filter(|t| !own(t.entity))
+            .collect();
+        let n = found.len();
+        for (nth, t) in found.into_iter().enumerate() {
             let kind = entities[t.entity].kind;
-            let Some(d) = decider.decide(&t.mention, kind, &t.part, &view) else {
-                continue;
+            let decision = decider.decide(&t.mention, kind, &t.part, &view);
+            let pair = Pair {
+                target: &t,
+                kind,
+                nth,
+                candidates: n,
+                decision: decision.as_ref(),
             };
-            let sentence = doc.sentence(t.mention.start);
-            let ev = sentence.start.max(t.part.start)..sentence.end.min(t.part.end);
-            let sp = &entities[speaker];
-            let target = &entities[t.entity];
-            out.push(Stance {
+            let read = verdict::read_pair(doc, scorer, &mut decider, &pair, &view);
+            out.push(Candidate {
                 claim: ci,
-                speaker: sp.name.clone(),
-                speaker_type: sp.kind,
-                target: target.name.clone(),
-                target_type: target.kind,
-                target_mention: doc.span(t.mention.clone()),
-                role: d.role,
-                stance: d.label,
-                confidence: (d.confidence * 1000.0).round() / 1000.0,
-                evidence: doc.span(ev),
-                cue: d.cue,
-                rule: d.rule,
-                kind: claim.kind,
+                speaker,
+                role: decision.as_ref().map_or(read.role, |d| d.role),
+                clause: read.clause,
+                target: t,
+                decision,
+                features: read.features,
             });
         }
+    }
+    out
+}
+
+/// The stances of an article, built on its `claims` (in record order; each stance names its
+/// claim by index).
+pub fn stances(
+    body: &str,
+    entities: &[Entity],
+    claims: &[Claim],
+    scorer: &TargetScorer,
+) -> Vec<Stance> {
+    if entities.is_empty() || claims.is_empty() {
+        return Vec::new();
+    }
+    let doc = scorer.doc(body, entities);
+    let mut out = Vec::new();
+    for c in candidates(&doc, claims, scorer) {
+        let rules = c.decision.as_ref().map(|d| (d.rule, d.label));
+        // Alone, the model decides only an argument of the content, and a side only by a word
+        // of the target's own clause that judges it (as the `model` rule).
+        let alone_may = |label: StanceLabel, decisive: Option<usize>| {
+            c.role != TargetRole::Other
+                && (label == StanceLabel::Neutral
+                    || decisive.is_some_and(|k| {
+                        c.clause.contains(&k)
+                            && !c.target.mention.contains(&k)
+                            && decide::may_judge(&doc, k)
+                    }))
+        };
+        let Some(p) = verdict::publish(&scorer.verdict, &c.features, rules, alone_may) else {
+            continue;
+        };
+        let label = p.label;
+        // A rule's reading explains its stance; the model's most decisive word its own.
+        let (rule, cue) = match (p.rule, &c.decision) {
+            (Some(rule), Some(d)) => (rule, d.cue.clone()),
+            _ => (
+                StanceRule::Verdict,
+                p.decisive
+                    .map_or_else(String::new, |k| doc.tokens[k].text.to_owned()),
+            ),
+        };
+        let t = &c.target;
+        let sentence = doc.sentence(t.mention.start);
+        let ev = sentence.start.max(t.part.start)..sentence.end.min(t.part.end);
+        let sp = &entities[c.speaker];
+        let target = &entities[t.entity];
+        out.push(Stance {
+            claim: c.claim,
+            speaker: sp.name.clone(),
+            speaker_type: sp.kind,
+            target: target.name.clone(),
+            target_type: target.kind,
+            target_mention: doc.span(t.mention.clone()),
+            role: c.role,
+            stance: label,
+            confidence: verdict::rule_confidence(rule),
+            evidence: doc.span(ev),
+            cue,
+            rule,
+            kind: claims[c.claim].kind,
+        });
     }
     merge::merge(out)
 }

@@ -14,8 +14,9 @@
 
 use std::collections::HashMap;
 
+use super::linear::{self, feature as h, Weights};
+pub use super::linear::{Feature, ModelError, TrainSettings};
 use crate::entities::tokens::Token;
-use crate::prehashed::PrehashedMap;
 
 /// The three polarities NewsMTSC labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -191,26 +192,6 @@ impl Sentence {
     pub fn word(&self, i: usize) -> &str {
         &self.lower[i]
     }
-}
-
-/// One active feature: its hash and, for explanations, which token it reads (if one).
-#[derive(Debug, Clone, Copy)]
-pub struct Feature {
-    /// Hash of the feature's name.
-    pub hash: u64,
-    /// The token whose word the feature is, when it is a word feature.
-    pub token: Option<usize>,
-}
-
-fn h(parts: &[&[u8]]) -> u64 {
-    let mut buf = Vec::with_capacity(32);
-    for (i, p) in parts.iter().enumerate() {
-        if i > 0 {
-            buf.push(0x1f);
-        }
-        buf.extend_from_slice(p);
-    }
-    xxhash_rust::xxh3::xxh3_64(&buf)
 }
 
 fn bucket(v: f32) -> &'static [u8] {
@@ -391,110 +372,41 @@ pub struct Prediction {
     pub cue_token: Option<usize>,
 }
 
-/// Fitted weights.
+/// Fitted weights, one per polarity in [`Polarity::ALL`] order.
 #[derive(Debug, Clone, Default)]
 pub struct Model {
-    weights: PrehashedMap<[f32; 3]>,
+    weights: Weights<3>,
 }
-
-/// Why a model file could not be read.
-#[derive(Debug, thiserror::Error)]
-#[error("not a news-enricher stance model, or truncated")]
-pub struct ModelError;
 
 const MAGIC: &[u8; 8] = b"NESTA\x00\x00\x01";
 
 impl Model {
     /// Class probabilities and the decisive word for `feats` of a target in `s`.
     pub fn predict(&self, s: &Sentence, feats: &[Feature]) -> Prediction {
-        let mut z = [0f32; 3];
-        for f in feats {
-            if let Some(w) = self.weights.get(&f.hash) {
-                for (z, w) in z.iter_mut().zip(w) {
-                    *z += w;
-                }
-            }
-        }
-        let p = softmax(z);
-        let best = (0..3).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap_or(1);
-        // The word feature pulling hardest toward `best` against the runner-up.
-        let runner = (0..3)
-            .filter(|&c| c != best)
-            .max_by(|&a, &b| p[a].total_cmp(&p[b]))
-            .unwrap_or(1);
-        let cue_token = feats
-            .iter()
-            .filter_map(|f| {
-                let w = self.weights.get(&f.hash)?;
-                let t = f.token.filter(|&t| s.explains(t))?;
-                Some((t, w[best] - w[runner]))
-            })
-            .filter(|&(_, m)| m > 0.0)
-            .max_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(t, _)| t);
+        let r = self.weights.read(feats, |t| s.explains(t));
         Prediction {
-            polarity: Polarity::ALL[best],
-            confidence: p[best],
-            cue_token,
+            polarity: Polarity::ALL[r.class],
+            confidence: r.probability,
+            cue_token: r.decisive,
         }
     }
 
     /// Serialises the weights (f32, features sorted by hash; weights below `prune` dropped).
     pub fn to_bytes(&self, prune: f32) -> Vec<u8> {
-        let mut keys: Vec<(&u64, &[f32; 3])> = self
-            .weights
-            .iter()
-            .filter(|(_, w)| w.iter().any(|x| x.abs() >= prune))
-            .collect();
-        keys.sort_unstable_by_key(|(k, _)| **k);
-        let mut out = Vec::with_capacity(12 + keys.len() * 20);
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&(keys.len() as u32).to_le_bytes());
-        for (k, w) in keys {
-            out.extend_from_slice(&k.to_le_bytes());
-            for x in w {
-                // f16 would do, but the file is small; keep exact weights.
-                out.extend_from_slice(&x.to_le_bytes());
-            }
-        }
-        out
+        self.weights.to_bytes(MAGIC, prune)
     }
 
     /// Reads [`Model::to_bytes`] output.
     pub fn from_bytes(b: &[u8]) -> Result<Self, ModelError> {
-        if b.len() < 12 || &b[..8] != MAGIC {
-            return Err(ModelError);
-        }
-        let n = u32::from_le_bytes(b[8..12].try_into().map_err(|_| ModelError)?) as usize;
-        let body = &b[12..];
-        if body.len() != n * 20 {
-            return Err(ModelError);
-        }
-        let mut weights = PrehashedMap::default();
-        weights.reserve(n);
-        for rec in body.chunks_exact(20) {
-            let k = u64::from_le_bytes(rec[..8].try_into().map_err(|_| ModelError)?);
-            let mut w = [0f32; 3];
-            for (c, x) in w.iter_mut().enumerate() {
-                let o = 8 + c * 4;
-                *x = f32::from_le_bytes(rec[o..o + 4].try_into().map_err(|_| ModelError)?);
-            }
-            weights.insert(k, w);
-        }
-        Ok(Model { weights })
+        Ok(Model {
+            weights: Weights::from_bytes(MAGIC, b)?,
+        })
     }
 
     /// Number of features with weights.
     pub fn features(&self) -> usize {
         self.weights.len()
     }
-}
-
-fn softmax(z: [f32; 3]) -> [f32; 3] {
-    let m = z.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
-    let e = z.map(|v| (v - m).exp());
-    let s: f32 = e.iter().sum();
-    e.map(|v| v / s)
 }
 
 /// One training example.
@@ -505,21 +417,6 @@ pub struct Example {
     pub label: Polarity,
 }
 
-/// Training settings.
-#[derive(Debug, Clone, Copy)]
-pub struct TrainSettings {
-    /// Passes over the data.
-    pub epochs: usize,
-    /// AdaGrad learning rate.
-    pub learning_rate: f32,
-    /// L2 regularisation strength.
-    pub l2: f32,
-    /// Features seen in fewer training examples are ignored (and not shipped).
-    pub min_count: u32,
-    /// Shuffle seed.
-    pub seed: u64,
-}
-
 impl Default for TrainSettings {
     fn default() -> Self {
         TrainSettings {
@@ -528,6 +425,7 @@ impl Default for TrainSettings {
             l2: 0.001,
             min_count: 2,
             seed: 0x5eed,
+            balanced: true,
         }
     }
 }
@@ -541,73 +439,14 @@ impl Default for TrainSettings {
 /// dropping single-occurrence features cuts the model from 3.6 to 1.4 MB for 0.003 of CV
 /// macro-F1. Deterministic for a seed.
 pub fn train(examples: &[Example], settings: TrainSettings) -> Model {
-    let TrainSettings {
-        epochs,
-        learning_rate,
-        l2,
-        min_count,
-        seed,
-    } = settings;
-    let mut counts = [0usize; 3];
-    let mut seen: PrehashedMap<u32> = PrehashedMap::default();
-    for e in examples {
-        counts[e.label.index()] += 1;
-        for f in &e.features {
-            *seen.entry(*f).or_default() += 1;
-        }
+    let examples: Vec<linear::Example> = examples
+        .iter()
+        .map(|e| linear::Example {
+            features: e.features.clone(),
+            class: e.label.index(),
+        })
+        .collect();
+    Model {
+        weights: linear::train(&examples, settings),
     }
-    let kept = |f: &u64| seen.get(f).is_some_and(|&c| c >= min_count);
-    let total = examples.len().max(1) as f32;
-    let class_w = counts.map(|c| total / (3.0 * c.max(1) as f32));
-    let mut w: PrehashedMap<[f32; 3]> = PrehashedMap::default();
-    let mut g2: PrehashedMap<[f32; 3]> = PrehashedMap::default();
-    let mut order: Vec<usize> = (0..examples.len()).collect();
-    let mut state = seed;
-    let lr = learning_rate;
-    let mut avg: PrehashedMap<[f32; 3]> = PrehashedMap::default();
-    for _ in 0..epochs {
-        for i in (1..order.len()).rev() {
-            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            order.swap(
-                i,
-                (crate::entities::conll::splitmix(state) % (i as u64 + 1)) as usize,
-            );
-        }
-        for &k in &order {
-            let e = &examples[k];
-            let mut z = [0f32; 3];
-            for f in e.features.iter().filter(|f| kept(f)) {
-                if let Some(x) = w.get(f) {
-                    for c in 0..3 {
-                        z[c] += x[c];
-                    }
-                }
-            }
-            let p = softmax(z);
-            let y = e.label.index();
-            let cw = class_w[y];
-            for f in e.features.iter().filter(|f| kept(f)) {
-                let x = w.entry(*f).or_default();
-                let g = g2.entry(*f).or_default();
-                for c in 0..3 {
-                    let target = if c == y { 1.0 } else { 0.0 };
-                    let grad = cw * (p[c] - target) + l2 * x[c];
-                    g[c] += grad * grad;
-                    x[c] -= lr * grad / (g[c].sqrt() + 1e-6);
-                }
-            }
-        }
-        for (k, v) in &w {
-            let a = avg.entry(*k).or_default();
-            for c in 0..3 {
-                a[c] += v[c];
-            }
-        }
-    }
-    for v in avg.values_mut() {
-        for x in v.iter_mut() {
-            *x /= epochs.max(1) as f32;
-        }
-    }
-    Model { weights: avg }
 }
