@@ -219,6 +219,41 @@ fn shipped_stance_model_is_what_training_on_newsmtsc_produces() {
 }
 
 #[test]
+fn stances_do_not_depend_on_the_dedup_stage() {
+    // The seed quotes one post twice: claims merge the repeat themselves, so the stances are
+    // the same whether or not dedup (with its repeated paragraphs) ran first.
+    use news_enricher::article::Limits;
+    use news_enricher::enrich::{Enricher, Outcome, RawMessage};
+    use news_enricher::stage::{Pipeline, StageKind, StageSettings};
+    let raw = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed-article.txt"),
+    )
+    .unwrap();
+    let stances_with = |kinds: &[StageKind]| -> serde_json::Value {
+        let enricher = Enricher::new(
+            Pipeline::from_kinds(kinds, &StageSettings::default()),
+            Limits::default(),
+            16 << 20,
+        );
+        let msg = RawMessage {
+            payload: Some(raw.clone()),
+            ..Default::default()
+        };
+        match enricher.enrich(&msg, chrono::Utc::now()) {
+            Outcome::Enriched(out) => {
+                let v: serde_json::Value = serde_json::from_slice(&out.value).unwrap();
+                v["stances"].clone()
+            }
+            Outcome::DeadLetter(dl) => panic!("dead-lettered: {dl:?}"),
+        }
+    };
+    let with_dedup = stances_with(StageKind::DEFAULT);
+    let without = stances_with(&[StageKind::Entities, StageKind::Claims, StageKind::Stance]);
+    assert!(with_dedup.as_array().is_some_and(|a| !a.is_empty()));
+    assert_eq!(with_dedup, without);
+}
+
+#[test]
 fn shipped_verdict_model_is_what_training_on_the_annotated_articles_produces() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("verdict.bin");

@@ -6,7 +6,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use rdkafka::client::ClientContext;
-use rdkafka::consumer::{BaseConsumer, CommitMode, ConsumerContext, Rebalance};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::message::DeliveryResult;
 use rdkafka::producer::ProducerContext;
@@ -50,6 +50,9 @@ pub struct Shared {
     pub counters: Counters,
     /// Ready to process articles: the dedup window is restored (readiness probes report it).
     pub ready: AtomicBool,
+    /// Consumption is paused at the in-flight limit. Pausing acts on the partitions assigned
+    /// at that moment, so partitions assigned while it holds are paused as they arrive.
+    pub flow_paused: AtomicBool,
     /// Prometheus metrics.
     pub metrics: Metrics,
     /// When the consume loop last ticked, ms after `started`.
@@ -68,6 +71,7 @@ impl Shared {
             drain_timeout,
             counters: Counters::default(),
             ready: AtomicBool::new(false),
+            flow_paused: AtomicBool::new(false),
             metrics: Metrics::new(),
             heartbeat: AtomicU64::new(0),
             started: Instant::now(),
@@ -250,7 +254,7 @@ impl ConsumerContext for ConsumerCallbacks {
         );
     }
 
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         match rebalance {
             Rebalance::Assign(tpl) => {
                 self.shared
@@ -272,6 +276,14 @@ impl ConsumerContext for ConsumerCallbacks {
                     partitions = ?assigned.iter().map(ToString::to_string).collect::<Vec<_>>(),
                     "partitions assigned"
                 );
+                // Assigned while consumption is paused at the in-flight limit: start paused,
+                // or these partitions would be fetched past the limit until the next resume.
+                if self.shared.flow_paused.load(Ordering::Relaxed) {
+                    match consumer.pause(tpl) {
+                        Ok(()) => tracing::debug!("new partitions paused: in-flight limit reached"),
+                        Err(e) => tracing::warn!(error = %e, "pausing new partitions failed"),
+                    }
+                }
             }
             Rebalance::Revoke(_) => {}
             Rebalance::Error(e) => tracing::warn!(error = %e, "rebalance error"),

@@ -170,7 +170,16 @@ async fn run(
         )
         .with_policy(cfg.dedup_policy),
     );
-    let (senders, threads) = start_processing(&cfg, &enricher, &producer, &shared);
+    let Lanes { senders, threads } = match start_processing(&cfg, &enricher, &producer, &shared) {
+        Ok(lanes) => lanes,
+        Err(e) => {
+            stop_follower.store(true, Ordering::Relaxed);
+            if let Some(f) = follower {
+                join_named(f, "dedup-index");
+            }
+            return Err(e);
+        }
+    };
     tracing::info!(
         input = %cfg.input_topic, output = %cfg.output_topic, dlq = %cfg.dlq_topic,
         group = %cfg.group_id, stages = ?enricher.stage_names(), threads = threads.len(),
@@ -197,12 +206,25 @@ async fn run(
         // Do not let the consumer's close commit anything on our behalf.
         shared.set_fatal("stopping after fatal error".into());
     }
-    for t in threads {
-        let _ = t.join();
-    }
+    // A processing thread that panicked left its jobs unacknowledged: nothing of them was
+    // committed, but the run did not end cleanly.
+    let panicked: Vec<String> = threads
+        .into_iter()
+        .filter_map(|t| {
+            let name = t.thread().name().unwrap_or("processing").to_owned();
+            t.join().is_err().then_some(name)
+        })
+        .collect();
+    let result = match (result, panicked.is_empty()) {
+        (Ok(_), false) => Err(WorkerError::Fatal(format!(
+            "processing thread(s) {} panicked",
+            panicked.join(", ")
+        ))),
+        (result, _) => result,
+    };
     stop_follower.store(true, Ordering::Relaxed);
     if let Some(f) = follower {
-        let _ = f.join();
+        join_named(f, "dedup-index");
     }
     let summary = WorkerSummary {
         consumed: shared.counters.consumed.load(Ordering::Relaxed),
@@ -287,8 +309,8 @@ async fn consume_loop(
     flow_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut health_tick = tokio::time::interval(Duration::from_secs(1));
     health_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut paused = false;
     let resume_below = cfg.max_in_flight / 2;
+    let paused = || shared.flow_paused.load(Ordering::Relaxed);
     loop {
         if let Some(message) = shared.fatal() {
             return LoopEnd::Fatal(message);
@@ -319,10 +341,13 @@ async fn consume_loop(
                     }
                 }
             }
-            _ = flow_tick.tick(), if paused => {
+            _ = flow_tick.tick(), if paused() => {
                 if shared.tracker().in_flight() <= resume_below {
                     match consumer.assignment().and_then(|a| consumer.resume(&a)) {
-                        Ok(()) => { paused = false; tracing::debug!("resumed consumption"); }
+                        Ok(()) => {
+                            shared.flow_paused.store(false, Ordering::Relaxed);
+                            tracing::debug!("resumed consumption");
+                        }
                         Err(e) => tracing::warn!(error = %e, "resume failed"),
                     }
                 }
@@ -330,9 +355,13 @@ async fn consume_loop(
             received = consumer.recv() => match received {
                 Ok(m) => {
                     dispatch(&m, shared, senders);
-                    if !paused && shared.tracker().in_flight() >= cfg.max_in_flight {
+                    if !paused() && shared.tracker().in_flight() >= cfg.max_in_flight {
+                        // Rebalance callbacks run inside `recv`, never between these two lines.
                         match consumer.assignment().and_then(|a| consumer.pause(&a)) {
-                            Ok(()) => { paused = true; tracing::debug!("paused consumption: in-flight limit reached"); }
+                            Ok(()) => {
+                                shared.flow_paused.store(true, Ordering::Relaxed);
+                                tracing::debug!("paused consumption: in-flight limit reached");
+                            }
                             Err(e) => tracing::warn!(error = %e, "pause failed"),
                         }
                     }
@@ -389,32 +418,73 @@ fn dispatch(m: &BorrowedMessage<'_>, shared: &Shared, senders: &[mpsc::Sender<Jo
     }
 }
 
+/// Joins a helper thread whose failure cannot change the run's outcome any more, logging a
+/// panic instead of dropping it.
+fn join_named(handle: JoinHandle<()>, name: &str) {
+    if handle.join().is_err() {
+        tracing::error!(thread = name, "thread panicked");
+    }
+}
+
+/// The processing threads and their job channels (a message's partition picks its lane).
+struct Lanes {
+    senders: Vec<mpsc::Sender<Job>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// Starts the processing threads, one job channel each. If one cannot be spawned, the ones
+/// already running are stopped (their channels closed) and joined.
 fn start_processing(
     cfg: &WorkerConfig,
     enricher: &Arc<Enricher>,
     producer: &Arc<Producer_>,
     shared: &Arc<Shared>,
-) -> (Vec<mpsc::Sender<Job>>, Vec<JoinHandle<()>>) {
-    (0..cfg.processing_threads)
-        .map(|i| {
-            let (tx, rx) = mpsc::channel::<Job>();
-            let (enricher, producer, shared) = (enricher.clone(), producer.clone(), shared.clone());
-            let topics = Topics {
-                output: cfg.output_topic.clone(),
-                dlq: cfg.dlq_topic.clone(),
-                index: cfg.dedup_index_topic.clone(),
-            };
-            let handle = std::thread::Builder::new()
-                .name(format!("enrich-{i}"))
-                .spawn(move || {
-                    for job in rx {
-                        process(job, &enricher, &producer, &shared, &topics);
-                    }
-                })
-                .expect("spawning a processing thread");
-            (tx, handle)
-        })
-        .unzip()
+) -> Result<Lanes, WorkerError> {
+    let mut senders = Vec::with_capacity(cfg.processing_threads);
+    let mut threads = Vec::with_capacity(cfg.processing_threads);
+    for i in 0..cfg.processing_threads {
+        match spawn_processing(i, cfg, enricher, producer, shared) {
+            Ok((tx, handle)) => {
+                senders.push(tx);
+                threads.push(handle);
+            }
+            Err(e) => {
+                drop(senders);
+                for t in threads {
+                    join_named(t, "processing");
+                }
+                return Err(WorkerError::Startup(format!(
+                    "cannot start processing thread enrich-{i}: {e}"
+                )));
+            }
+        }
+    }
+    Ok(Lanes { senders, threads })
+}
+
+/// Spawns processing thread `i` with its job channel.
+fn spawn_processing(
+    i: usize,
+    cfg: &WorkerConfig,
+    enricher: &Arc<Enricher>,
+    producer: &Arc<Producer_>,
+    shared: &Arc<Shared>,
+) -> std::io::Result<(mpsc::Sender<Job>, JoinHandle<()>)> {
+    let (tx, rx) = mpsc::channel::<Job>();
+    let (enricher, producer, shared) = (enricher.clone(), producer.clone(), shared.clone());
+    let topics = Topics {
+        output: cfg.output_topic.clone(),
+        dlq: cfg.dlq_topic.clone(),
+        index: cfg.dedup_index_topic.clone(),
+    };
+    let handle = std::thread::Builder::new()
+        .name(format!("enrich-{i}"))
+        .spawn(move || {
+            for job in rx {
+                process(job, &enricher, &producer, &shared, &topics);
+            }
+        })?;
+    Ok((tx, handle))
 }
 
 fn process(job: Job, enricher: &Enricher, producer: &Producer_, shared: &Shared, topics: &Topics) {
