@@ -204,6 +204,11 @@ impl OffsetTracker {
         }
     }
 
+    /// The offset last committed for an assigned partition by this worker, if any.
+    pub fn committed(&self, tp: &TopicPartition) -> Option<i64> {
+        self.partitions.get(tp)?.committed
+    }
+
     /// Outputs in flight across all partitions.
     pub fn in_flight(&self) -> usize {
         self.partitions

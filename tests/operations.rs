@@ -263,3 +263,80 @@ fn start_up_log_redacts_secrets() {
         assert!(!log.contains(secret), "{secret} leaked:\n{log}");
     }
 }
+
+/// Per-partition values of a gauge in a `/metrics` text.
+fn series(text: &str, name: &str) -> std::collections::BTreeMap<String, i64> {
+    text.lines()
+        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with('{'))
+        .filter_map(|l| {
+            let (labels, value) = l[name.len()..].rsplit_once(' ')?;
+            let p = labels.split("partition=\"").nth(1)?.split('"').next()?;
+            Some((p.to_owned(), value.parse::<f64>().ok()? as i64))
+        })
+        .collect()
+}
+
+#[test]
+fn consumer_lag_follows_the_backlog_and_reaches_zero_with_the_commits() {
+    let t = Topics::new("ops-lag");
+    let Some(broker) = scenario::broker_with(&t, 2) else {
+        return;
+    };
+    let b = batch(0, 3000, 0, 0);
+    support::produce(&broker.bootstrap, &t.input, &b.records);
+    let ends = support::end_offsets(&broker.bootstrap, &t.input);
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let worker = RunningWorker::start(worker_config(&broker.bootstrap, &t, |a| {
+        a.http_addr = Some(addr.to_string());
+        a.processing_threads = Some(1);
+    }));
+    // Sampled while the backlog drains, each sample beside an independent reader's figure
+    // (end offsets minus the group's committed offsets, read just before).
+    let mut samples = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let reached = loop {
+        let committed = support::committed_offsets(&broker.bootstrap, &t.group, &t.input);
+        if let Some((200, text)) = get(addr, "/metrics") {
+            let lag = series(&text, "news_enricher_consumer_lag");
+            let true_lag: i64 = ends
+                .iter()
+                .map(|(p, e)| e - committed.get(p).copied().unwrap_or(0).max(0))
+                .sum();
+            samples.push((lag, true_lag));
+        }
+        if ends
+            .iter()
+            .all(|(p, e)| committed.get(p).copied().unwrap_or(-1) >= *e)
+        {
+            break true;
+        }
+        if Instant::now() > deadline {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(reached, "commits did not reach {ends:?}");
+    for (lag, _) in &samples {
+        assert!(
+            lag.values().all(|&v| (0..=3000).contains(&v)),
+            "{samples:?}"
+        );
+    }
+    // A backlog has a series for every partition (the worker was silent for ~30 s before).
+    assert!(
+        samples.iter().any(|(lag, true_lag)| *true_lag > 0
+            && lag.len() == 2
+            && lag.values().sum::<i64>() > 0),
+        "no lag series while a backlog waited: {samples:?}"
+    );
+    // At the end every partition reads 0 within a few intervals (it read 2,103 on a partition
+    // already at 0 before).
+    let zero = eventually(Duration::from_secs(10), || {
+        let (_, text) = get(addr, "/metrics")?;
+        let lag = series(&text, "news_enricher_consumer_lag");
+        (lag.len() == 2 && lag.values().all(|&v| v == 0)).then_some(())
+    });
+    let last = get(addr, "/metrics").map(|(_, text)| series(&text, "news_enricher_consumer_lag"));
+    worker.stop().expect("graceful stop");
+    assert!(zero.is_some(), "lag did not come down to 0: {last:?}");
+}

@@ -16,8 +16,12 @@ pub fn consumer_config(cfg: &WorkerConfig) -> ClientConfig {
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
         .set("partition.assignment.strategy", "cooperative-sticky")
-        // Statistics carry per-partition consumer lag for the lag gauge.
-        .set("statistics.interval.ms", "5000")
+        // Statistics carry each partition's high watermark for the lag gauge, as often as
+        // commits move the other end of it.
+        .set(
+            "statistics.interval.ms",
+            cfg.commit_interval.as_millis().max(100).to_string(),
+        )
         .set("client.id", "news-enricher");
     for (k, v) in cfg.kafka_common.iter().chain(&cfg.kafka_consumer) {
         c.set(k, v);

@@ -1,6 +1,7 @@
 //! State shared by the consumer loop, the processing threads and librdkafka's callbacks, and the
 //! callbacks themselves (rebalance, commit, delivery, client errors).
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -15,7 +16,18 @@ use tokio::sync::Notify;
 
 use super::commit::{commit_offsets, from_partition_list};
 use crate::metrics::Metrics;
-use crate::offsets::{OffsetTracker, Ticket};
+use crate::offsets::{OffsetTracker, Ticket, TopicPartition};
+
+/// What the lag gauge is computed from, per partition.
+#[derive(Debug, Default)]
+struct LagBook {
+    /// The broker's latest high watermark (its last stable offset where there is one), from
+    /// librdkafka's statistics.
+    high: HashMap<TopicPartition, i64>,
+    /// Until this worker commits a partition: the group's committed offset as librdkafka
+    /// fetched it, else the log start (`auto.offset.reset=earliest`).
+    floor: HashMap<TopicPartition, i64>,
+}
 
 /// Counters for the end-of-run summary and the logs.
 #[derive(Debug, Default)]
@@ -55,6 +67,7 @@ pub struct Shared {
     pub flow_paused: AtomicBool,
     /// Prometheus metrics.
     pub metrics: Metrics,
+    lag: Mutex<LagBook>,
     /// When the consume loop last ticked, ms after `started`.
     heartbeat: AtomicU64,
     started: Instant,
@@ -73,8 +86,47 @@ impl Shared {
             ready: AtomicBool::new(false),
             flow_paused: AtomicBool::new(false),
             metrics: Metrics::new(),
+            lag: Mutex::new(LagBook::default()),
             heartbeat: AtomicU64::new(0),
             started: Instant::now(),
+        }
+    }
+
+    /// Sets the lag gauge of those of `tps` this worker owns: the high watermark minus the
+    /// offset committed (this worker's last commit, else the group's, else the log start),
+    /// never negative. Called on every commit and every statistics report, so the gauge is at
+    /// most one commit interval old (statistics come as often as commits).
+    pub fn refresh_lag<'t>(&self, tps: impl IntoIterator<Item = &'t TopicPartition>) {
+        let book = self.lag.lock().unwrap_or_else(|e| e.into_inner());
+        let t = self.tracker();
+        for tp in tps {
+            if !t.is_assigned(tp) {
+                continue;
+            }
+            let Some(&high) = book.high.get(tp) else {
+                continue;
+            };
+            let Some(base) = t.committed(tp).or_else(|| book.floor.get(tp).copied()) else {
+                continue;
+            };
+            self.metrics
+                .consumer_lag
+                .with_label_values(&[tp.topic.as_str(), &tp.partition.to_string()])
+                .set((high - base).max(0));
+        }
+    }
+
+    /// Drops the lag series of revoked partitions: their new owner reports them, and a series
+    /// left behind would show a stale figure forever.
+    pub fn forget_lag(&self, tps: &[TopicPartition]) {
+        let mut book = self.lag.lock().unwrap_or_else(|e| e.into_inner());
+        for tp in tps {
+            book.high.remove(tp);
+            book.floor.remove(tp);
+            let _ = self
+                .metrics
+                .consumer_lag
+                .remove_label_values(&[tp.topic.as_str(), &tp.partition.to_string()]);
         }
     }
 
@@ -169,25 +221,32 @@ pub struct ConsumerCallbacks {
 }
 
 impl ClientContext for ConsumerCallbacks {
-    /// librdkafka's statistics (every `statistics.interval.ms`) carry each assigned
-    /// partition's consumer lag, so the lag gauge costs no extra broker requests.
+    /// librdkafka's statistics (every `statistics.interval.ms`, set to the commit interval)
+    /// carry each partition's high watermark and the group's committed offset, so the lag gauge
+    /// costs no extra broker requests.
     fn stats(&self, statistics: rdkafka::Statistics) {
-        for (topic, t) in &statistics.topics {
-            for (id, p) in &t.partitions {
-                // -1 is librdkafka's "internal" partition; negative lag means unknown.
-                if *id < 0 {
-                    continue;
-                }
-                let gauge = self
-                    .shared
-                    .metrics
-                    .consumer_lag
-                    .with_label_values(&[topic.as_str(), &id.to_string()]);
-                if p.consumer_lag >= 0 {
-                    gauge.set(p.consumer_lag);
+        let mut seen = Vec::new();
+        {
+            let mut book = self.shared.lag.lock().unwrap_or_else(|e| e.into_inner());
+            for (topic, t) in &statistics.topics {
+                // -1 is librdkafka's "internal" partition; negative offsets mean unknown.
+                for (&id, p) in t.partitions.iter().filter(|(id, _)| **id >= 0) {
+                    let tp = TopicPartition::new(topic, id);
+                    let high = [p.ls_offset, p.hi_offset].into_iter().find(|&o| o >= 0);
+                    let floor = [p.committed_offset, p.lo_offset]
+                        .into_iter()
+                        .find(|&o| o >= 0);
+                    if let Some(h) = high {
+                        book.high.insert(tp.clone(), h);
+                    }
+                    if let Some(f) = floor {
+                        book.floor.insert(tp.clone(), f);
+                    }
+                    seen.push(tp);
                 }
             }
         }
+        self.shared.refresh_lag(&seen);
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
@@ -245,6 +304,7 @@ impl ConsumerContext for ConsumerCallbacks {
             t.revoke(tp);
         }
         drop(t);
+        self.shared.forget_lag(&revoked);
         tracing::info!(
             partitions = ?revoked.iter().map(ToString::to_string).collect::<Vec<_>>(),
             drained,

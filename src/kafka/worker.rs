@@ -333,7 +333,8 @@ async fn consume_loop(
                         if !offsets.is_empty() {
                             shared.metrics.commit(true);
                         }
-                        shared.tracker().mark_committed(&offsets)
+                        shared.tracker().mark_committed(&offsets);
+                        shared.refresh_lag(offsets.keys());
                     }
                     Err(e) => {
                         shared.metrics.commit(false);
@@ -654,6 +655,7 @@ async fn drain_and_commit(
     match commit_offsets(consumer, &offsets, CommitMode::Sync) {
         Ok(()) => {
             shared.tracker().mark_committed(&offsets);
+            shared.refresh_lag(offsets.keys());
             shared.metrics.commit(true);
             tracing::info!(partitions = offsets.len(), "final commit done");
         }
