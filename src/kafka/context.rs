@@ -7,14 +7,14 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use rdkafka::client::ClientContext;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::message::DeliveryResult;
 use rdkafka::producer::ProducerContext;
 use rdkafka::TopicPartitionList;
 use tokio::sync::Notify;
 
-use super::commit::{commit_offsets, from_partition_list};
+use super::commit::{commit, from_partition_list, Reason};
 use crate::metrics::Metrics;
 use crate::offsets::{OffsetTracker, Ticket, TopicPartition};
 
@@ -288,16 +288,8 @@ impl ConsumerContext for ConsumerCallbacks {
             (t.committable_for(&revoked), t.in_flight_for(&revoked))
         };
         if self.shared.fatal().is_none() {
-            match commit_offsets(consumer, &committable, CommitMode::Sync) {
-                Ok(()) => {
-                    self.shared.counters.commits.fetch_add(1, Ordering::Relaxed);
-                    self.shared.metrics.commit(true);
-                }
-                Err(e) => {
-                    self.shared.metrics.commit(false);
-                    tracing::warn!(error = %e, "commit on revoke failed; the next owner will redo uncommitted messages")
-                }
-            }
+            // A failure is logged there: the next owner redoes what it covered.
+            let _ = commit(consumer, &self.shared, &committable, Reason::Revoke);
         }
         let mut t = self.shared.tracker();
         for tp in &revoked {
@@ -351,17 +343,12 @@ impl ConsumerContext for ConsumerCallbacks {
     }
 
     fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
+        // Counted where the commit is made ([`commit`]), once; this only logs what the
+        // coordinator answered. Nothing is lost by a failure: the next commit covers these
+        // offsets or a later owner redoes them.
         match result {
-            // Successes are counted where the commit is made (see the metric's help).
-            Ok(()) => {
-                self.shared.counters.commits.fetch_add(1, Ordering::Relaxed);
-                tracing::debug!(partitions = offsets.count(), "offsets committed");
-            }
-            // Nothing is lost: the next commit covers these offsets or a later owner redoes them.
-            Err(e) => {
-                self.shared.metrics.commit(false);
-                tracing::warn!(error = %e, "offset commit failed")
-            }
+            Ok(()) => tracing::trace!(partitions = offsets.count(), "commit acknowledged"),
+            Err(e) => tracing::warn!(error = %e, "offset commit failed at the coordinator"),
         }
     }
 }

@@ -9,14 +9,14 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use rdkafka::config::FromClientConfigAndContext;
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Header as KafkaHeader, Headers, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
 use rdkafka::Message;
 
 use super::clients::{consumer_config, producer_config, redacted};
-use super::commit::commit_offsets;
+use super::commit::{commit, Reason};
 use super::context::{ConsumerCallbacks, Delivery, Pending, ProducerCallbacks, RecordKind, Shared};
 use super::dedup_index;
 use crate::config::WorkerConfig;
@@ -328,19 +328,8 @@ async fn consume_loop(
             }
             _ = commit_tick.tick() => {
                 let offsets = shared.tracker().uncommitted();
-                match commit_offsets(consumer, &offsets, CommitMode::Async) {
-                    Ok(()) => {
-                        if !offsets.is_empty() {
-                            shared.metrics.commit(true);
-                        }
-                        shared.tracker().mark_committed(&offsets);
-                        shared.refresh_lag(offsets.keys());
-                    }
-                    Err(e) => {
-                        shared.metrics.commit(false);
-                        tracing::warn!(error = %e, "periodic commit failed")
-                    }
-                }
+                // A failure is logged there; the next tick covers the same offsets.
+                let _ = commit(consumer, shared, &offsets, Reason::Periodic);
             }
             _ = flow_tick.tick(), if paused() => {
                 if shared.tracker().in_flight() <= resume_below {
@@ -652,17 +641,8 @@ async fn drain_and_commit(
         let t = shared.tracker();
         t.committable_for(&t.assigned())
     };
-    match commit_offsets(consumer, &offsets, CommitMode::Sync) {
-        Ok(()) => {
-            shared.tracker().mark_committed(&offsets);
-            shared.refresh_lag(offsets.keys());
-            shared.metrics.commit(true);
-            tracing::info!(partitions = offsets.len(), "final commit done");
-        }
-        Err(e) => {
-            shared.metrics.commit(false);
-            tracing::warn!(error = %e, "final commit failed; uncommitted messages will be redone")
-        }
+    if commit(consumer, shared, &offsets, Reason::Shutdown).is_ok() {
+        tracing::info!(partitions = offsets.len(), "final commit done");
     }
     if !clean {
         tracing::warn!(
