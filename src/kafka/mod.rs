@@ -4,7 +4,7 @@
 //! [`crate::enrich::Enricher`], called from a small pool of processing threads.
 //!
 //! ```text
-//!  consumer (tokio task) ──job──▶ processing thread (partition % N) ──send──▶ producer
+//!  consumer (tokio task) ──job──▶ processing thread (partition % N) ─publish─▶ producer
 //!        ▲    │ track                                                         │ delivery
 //!        │    ▼                                                               ▼ callback
 //!   commit ◀── OffsetTracker (Mutex) ◀──────────── ack ──────────────────────────┘
@@ -15,8 +15,11 @@
 //! * Backpressure: when the number of received-but-unacknowledged messages reaches
 //!   `max_in_flight`, the consumer pauses its partitions and resumes below half of it, so memory
 //!   stays flat when the output topic is slow.
+//! * Publishing: every record (output, dead letter, dedup index entry) goes through
+//!   [`publish::Publisher`], which ties a message's records to its offset.
 //! * Commits: only offsets whose outputs (or dead letters) were acknowledged, see
-//!   [`crate::offsets`]. Periodically async; synchronously on revoke and shutdown.
+//!   [`crate::offsets`], all through [`commit::commit`]: periodically async; synchronously on
+//!   revoke and shutdown.
 //! * Revoke: inside librdkafka's rebalance callback, wait (bounded) for the revoked partitions'
 //!   outputs to be acknowledged, commit them synchronously, then let the partitions go. Work
 //!   still queued after the deadline is abandoned, uncommitted, and will be redone by the next
@@ -28,6 +31,7 @@ pub mod clients;
 pub mod commit;
 pub mod context;
 pub mod dedup_index;
+pub mod publish;
 pub mod worker;
 
 pub use worker::{run_worker, WorkerError, WorkerSummary};

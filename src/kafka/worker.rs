@@ -11,14 +11,15 @@ use chrono::Utc;
 use rdkafka::config::FromClientConfigAndContext;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{BorrowedMessage, Header as KafkaHeader, Headers, OwnedHeaders};
-use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
+use rdkafka::message::{BorrowedMessage, Headers};
+use rdkafka::producer::Producer;
 use rdkafka::Message;
 
 use super::clients::{consumer_config, producer_config, redacted};
 use super::commit::{commit, Reason};
-use super::context::{ConsumerCallbacks, Delivery, Pending, ProducerCallbacks, RecordKind, Shared};
+use super::context::{ConsumerCallbacks, ProducerCallbacks, RecordKind, Shared};
 use super::dedup_index;
+use super::publish::{Producer_, Publisher, Record, Topics};
 use crate::config::WorkerConfig;
 use crate::dedup::SharedIndex;
 use crate::enrich::{Enricher, Header, Outcome, RawMessage};
@@ -26,7 +27,6 @@ use crate::offsets::{Ticket, TopicPartition};
 use crate::stage::{Pipeline, StageSettings};
 
 type Consumer_ = StreamConsumer<ConsumerCallbacks>;
-type Producer_ = ThreadedProducer<ProducerCallbacks>;
 
 /// Why the worker stopped abnormally. The process should exit non-zero so the orchestrator
 /// restarts it; everything after the last commit is consumed again.
@@ -77,12 +77,6 @@ pub struct WorkerSummary {
 }
 
 /// Where a processing thread publishes.
-struct Topics {
-    output: String,
-    dlq: String,
-    index: Option<String>,
-}
-
 struct Job {
     msg: RawMessage,
     ticket: Ticket,
@@ -170,7 +164,15 @@ async fn run(
         )
         .with_policy(cfg.dedup_policy),
     );
-    let Lanes { senders, threads } = match start_processing(&cfg, &enricher, &producer, &shared) {
+    let publisher = Arc::new(Publisher::new(
+        producer.clone(),
+        Topics {
+            output: cfg.output_topic.clone(),
+            dlq: cfg.dlq_topic.clone(),
+            index: cfg.dedup_index_topic.clone(),
+        },
+    ));
+    let Lanes { senders, threads } = match start_processing(&cfg, &enricher, &publisher, &shared) {
         Ok(lanes) => lanes,
         Err(e) => {
             stop_follower.store(true, Ordering::Relaxed);
@@ -427,13 +429,13 @@ struct Lanes {
 fn start_processing(
     cfg: &WorkerConfig,
     enricher: &Arc<Enricher>,
-    producer: &Arc<Producer_>,
+    publisher: &Arc<Publisher>,
     shared: &Arc<Shared>,
 ) -> Result<Lanes, WorkerError> {
     let mut senders = Vec::with_capacity(cfg.processing_threads);
     let mut threads = Vec::with_capacity(cfg.processing_threads);
     for i in 0..cfg.processing_threads {
-        match spawn_processing(i, cfg, enricher, producer, shared) {
+        match spawn_processing(i, enricher, publisher, shared) {
             Ok((tx, handle)) => {
                 senders.push(tx);
                 threads.push(handle);
@@ -455,29 +457,23 @@ fn start_processing(
 /// Spawns processing thread `i` with its job channel.
 fn spawn_processing(
     i: usize,
-    cfg: &WorkerConfig,
     enricher: &Arc<Enricher>,
-    producer: &Arc<Producer_>,
+    publisher: &Arc<Publisher>,
     shared: &Arc<Shared>,
 ) -> std::io::Result<(mpsc::Sender<Job>, JoinHandle<()>)> {
     let (tx, rx) = mpsc::channel::<Job>();
-    let (enricher, producer, shared) = (enricher.clone(), producer.clone(), shared.clone());
-    let topics = Topics {
-        output: cfg.output_topic.clone(),
-        dlq: cfg.dlq_topic.clone(),
-        index: cfg.dedup_index_topic.clone(),
-    };
+    let (enricher, publisher, shared) = (enricher.clone(), publisher.clone(), shared.clone());
     let handle = std::thread::Builder::new()
         .name(format!("enrich-{i}"))
         .spawn(move || {
             for job in rx {
-                process(job, &enricher, &producer, &shared, &topics);
+                process(job, &enricher, &publisher, &shared);
             }
         })?;
     Ok((tx, handle))
 }
 
-fn process(job: Job, enricher: &Enricher, producer: &Producer_, shared: &Shared, topics: &Topics) {
+fn process(job: Job, enricher: &Enricher, publisher: &Publisher, shared: &Shared) {
     if shared.fatal().is_some() || !shared.tracker().is_current(&job.ticket) {
         return; // abandoned: never acknowledged, never committed, redone by the next owner
     }
@@ -503,8 +499,6 @@ fn process(job: Job, enricher: &Enricher, producer: &Producer_, shared: &Shared,
                     .inc();
             }
             tracing::debug!(id = %out.key, partition = ?msg.partition, offset = ?msg.offset, dedup = ?out.dedup_status, published = out.publish, "enriched");
-            let index_record = out.index_record.as_ref().filter(|_| topics.index.is_some());
-            let records = usize::from(out.publish) + usize::from(index_record.is_some());
             if !out.publish {
                 shared
                     .counters
@@ -512,41 +506,26 @@ fn process(job: Job, enricher: &Enricher, producer: &Producer_, shared: &Shared,
                     .fetch_add(1, Ordering::Relaxed);
                 shared.metrics.dedup_dropped.inc();
             }
-            if records == 0 {
-                // A dropped duplicate with nothing to remember: done once decided.
-                shared.ack(&job.ticket);
-                return;
-            }
-            let pending = Pending::new(job.ticket, records);
-            if let (Some(value), Some(topic)) = (index_record, &topics.index) {
-                let record = BaseRecord::with_opaque_to(
-                    topic.as_str(),
-                    Box::new(Delivery {
-                        pending: pending.clone(),
-                        kind: RecordKind::Index,
-                        input_timestamp_ms: None,
-                        reason: None,
-                    }),
-                )
-                .key(out.key.as_bytes())
-                .payload(value.as_slice());
-                send(producer, shared, record);
-            }
-            if out.publish {
-                let record = BaseRecord::with_opaque_to(
-                    topics.output.as_str(),
-                    Box::new(Delivery {
-                        pending,
-                        kind: RecordKind::Output,
-                        input_timestamp_ms: msg.timestamp_ms,
-                        reason: None,
-                    }),
-                )
-                .key(out.key.as_bytes())
-                .payload(&out.value)
-                .headers(to_kafka_headers(&out.headers));
-                send(producer, shared, record);
-            }
+            // The index entry first: a replica that sees the output has the entry too.
+            let index = out.index_record.as_deref().map(|value| Record {
+                kind: RecordKind::Index,
+                key: Some(out.key.as_bytes()),
+                value: Some(value),
+                headers: &[],
+                input_timestamp_ms: None,
+                reason: None,
+            });
+            let output = out.publish.then(|| Record {
+                kind: RecordKind::Output,
+                key: Some(out.key.as_bytes()),
+                value: Some(&out.value),
+                headers: &out.headers,
+                input_timestamp_ms: msg.timestamp_ms,
+                reason: None,
+            });
+            // A dropped duplicate with nothing to remember is done once decided.
+            let records: Vec<Record<'_>> = index.into_iter().chain(output).collect();
+            publisher.publish(shared, job.ticket, &records);
         }
         Outcome::DeadLetter(dl) => {
             tracing::warn!(
@@ -554,66 +533,17 @@ fn process(job: Job, enricher: &Enricher, producer: &Producer_, shared: &Shared,
                 stage = dl.stage, detail = %dl.detail, "dead-lettered"
             );
             let dl_record = dl.record(msg, enricher.max_output_bytes());
-            let mut record: BaseRecord<'_, [u8], [u8], Box<Delivery>> = BaseRecord::with_opaque_to(
-                topics.dlq.as_str(),
-                Box::new(Delivery {
-                    pending: Pending::new(job.ticket, 1),
-                    kind: RecordKind::DeadLetter,
-                    input_timestamp_ms: msg.timestamp_ms,
-                    reason: Some(dl.reason),
-                }),
-            )
-            .headers(to_kafka_headers(&dl_record.headers));
-            if let Some(k) = dl_record.key {
-                record = record.key(k);
-            }
-            if let Some(v) = dl_record.value {
-                record = record.payload(v);
-            }
-            send(producer, shared, record);
+            let record = Record {
+                kind: RecordKind::DeadLetter,
+                key: dl_record.key,
+                value: dl_record.value,
+                headers: &dl_record.headers,
+                input_timestamp_ms: msg.timestamp_ms,
+                reason: Some(dl.reason),
+            };
+            publisher.publish(shared, job.ticket, &[record]);
         }
     }
-}
-
-/// Hands a record to librdkafka, waiting while its local queue is full (that queue is the
-/// producer side of backpressure).
-fn send<K: rdkafka::message::ToBytes + ?Sized, P: rdkafka::message::ToBytes + ?Sized>(
-    producer: &Producer_,
-    shared: &Shared,
-    mut record: BaseRecord<'_, K, P, Box<Delivery>>,
-) {
-    loop {
-        match producer.send(record) {
-            Ok(()) => return,
-            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                if shared.fatal().is_some() {
-                    return;
-                }
-                record = back;
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            Err((e, back)) => {
-                let ticket = &back.delivery_opaque.pending.ticket;
-                shared.set_fatal(format!(
-                    "cannot enqueue record for {} offset {}: {e}",
-                    ticket.partition, ticket.offset
-                ));
-                return;
-            }
-        }
-    }
-}
-
-fn to_kafka_headers(headers: &[Header]) -> OwnedHeaders {
-    headers.iter().fold(
-        OwnedHeaders::new_with_capacity(headers.len()),
-        |acc, (k, v)| {
-            acc.insert(KafkaHeader {
-                key: k,
-                value: v.as_deref(),
-            })
-        },
-    )
 }
 
 /// Graceful shutdown after fetching stopped: wait for in-flight outputs, flush, commit.
