@@ -1,5 +1,5 @@
 //! The long fuzz run: the same generator and invariants as `tests/fuzz_pipeline.rs`, for
-//! `FUZZ_EXECS` messages (default 100,000), printing how many ran and how fast. A failure is
+//! `FUZZ_EXECS` messages (default 100,000; 20 when `cargo test` runs it), printing how many ran and how fast. A failure is
 //! shrunk and printed with the seed to replay it (`FUZZ_SEED`).
 //!
 //!     FUZZ_EXECS=10000000 cargo bench --bench fuzz_pipeline
@@ -12,10 +12,13 @@ use std::time::Instant;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 fn main() {
+    // `cargo test --all-targets` runs this too, without `--bench`: a smoke run then (the
+    // short fuzz run proper is tests/fuzz_pipeline.rs).
+    let benching = std::env::args().any(|a| a == "--bench");
     let execs: u32 = std::env::var("FUZZ_EXECS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
+        .unwrap_or(if benching { 100_000 } else { 20 });
     let seed: u64 = std::env::var("FUZZ_SEED")
         .ok()
         .and_then(|v| v.parse().ok())

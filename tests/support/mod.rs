@@ -236,6 +236,11 @@ impl Tansu {
         );
     }
 
+    /// The broker's process id (to freeze it with SIGSTOP).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The last few KiB of the broker's stdout/stderr.
     pub fn log_tail(&self) -> String {
         read_tail(&self.log_path, LOG_TAIL_BYTES)
