@@ -24,7 +24,8 @@
 //!
 //! Settings, channels, addressees and modifiers get no stance; neither does anything else
 //! ([`Role::Other`]). A decision is a reading, not yet a published stance: the verdict model
-//! ([`super::verdict`]) weighs it, and its probability is the published confidence.
+//! ([`super::verdict`]) weighs it, and the published confidence is the deciding rule's
+//! precision measured on annotated articles outside the dev set.
 
 use std::ops::Range;
 
