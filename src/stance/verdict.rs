@@ -333,7 +333,7 @@ pub struct Pair<'p> {
     pub target: &'p Target,
     /// Its type.
     pub kind: EntityType,
-    /// Its index among the claim's candidates, and how many there are.
+    /// Its index among the claim's candidates.
     pub nth: usize,
     /// How many candidates the claim has.
     pub candidates: usize,
