@@ -18,7 +18,7 @@ mod support;
 use common::{bbc_texts, env_usize, median};
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::Utc;
 use news_enricher::article::Limits;
@@ -26,9 +26,6 @@ use news_enricher::config::{RunArgs, DEFAULT_MAX_OUTPUT_BYTES};
 use news_enricher::enrich::{Enricher, RawMessage};
 use news_enricher::kafka::run_worker;
 use news_enricher::stage::{Pipeline, StageKind, StageSettings};
-use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::{Offset, TopicPartitionList};
 use support::{Tansu, TestRecord};
 
 /// Articles per second through one worker, measured as described in the module docs.
@@ -75,49 +72,11 @@ fn kafka_rate(
             }))
     });
 
-    // Long-lived clients so polling costs little and adds no noise.
-    let watcher: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &broker.bootstrap)
-        .set("group.id", &group)
-        .create()
-        .unwrap();
-    let mut tpl = TopicPartitionList::new();
-    for &p in ends.keys() {
-        tpl.add_partition(input, p);
-    }
-    let deadline = Instant::now() + Duration::from_secs(600);
-    let mut started = None;
-    let finished = loop {
-        assert!(
-            Instant::now() < deadline,
-            "bench run did not finish in 10 minutes"
-        );
-        if started.is_none() {
-            let out: i64 = (0..3)
-                .filter_map(|p| {
-                    watcher
-                        .fetch_watermarks(&output, p, Duration::from_secs(5))
-                        .ok()
-                })
-                .map(|(_, hi)| hi)
-                .sum();
-            if out > 0 {
-                started = Some(Instant::now());
-            }
-        } else if let Ok(c) = watcher.committed_offsets(tpl.clone(), Duration::from_secs(5)) {
-            let done = ends.iter().all(|(&p, &end)| {
-                matches!(c.find_partition(input, p).map(|e| e.offset()), Some(Offset::Offset(o)) if o >= end)
-            });
-            if done {
-                break Instant::now();
-            }
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let took = common::time_to_commit(&broker.bootstrap, input, &output, &group, ends);
     let _ = stop.send(());
     let summary = worker.join().unwrap().expect("worker ran cleanly");
     assert_eq!(summary.consumed as i64, n, "every article consumed once");
-    n as f64 / (finished - started.unwrap()).as_secs_f64()
+    n as f64 / took.as_secs_f64()
 }
 
 /// Articles per second through the pipeline alone, one thread, no Kafka.

@@ -51,6 +51,42 @@ pub enum DedupPolicy {
     Drop,
 }
 
+/// What the worker promises about each input message's records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Guarantee {
+    /// Every input message's records are published at least once; a crash or rebalance may
+    /// publish some twice. Offsets are committed to the group after the records are
+    /// acknowledged.
+    #[default]
+    AtLeastOnce,
+    /// Records and input offsets are committed together in Kafka transactions: a reader with
+    /// `isolation.level=read_committed` sees each input message's records exactly once.
+    ExactlyOnce,
+}
+
+impl Guarantee {
+    /// As written in flags and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Guarantee::AtLeastOnce => "at-least-once",
+            Guarantee::ExactlyOnce => "exactly-once",
+        }
+    }
+}
+
+/// How the exactly-once mode batches input messages into transactions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transactions {
+    /// The producer's `transactional.id`: stable per replica, so a restarted replica fences its
+    /// previous incarnation and aborts what it left open.
+    pub id: String,
+    /// A transaction ends once this many input messages are in it...
+    pub max_messages: usize,
+    /// ...or once it has been open this long, whichever comes first.
+    pub max_duration: Duration,
+}
+
 /// `run` settings as given on the command line or in the environment. Every field is optional
 /// here so the TOML file can fill what flags leave out.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -134,6 +170,21 @@ pub struct RunArgs {
     /// Output compression.
     #[arg(long, env = "NEWS_ENRICHER_COMPRESSION")]
     pub compression: Option<Compression>,
+    /// `at-least-once` (default) or `exactly-once` (Kafka transactions; downstream readers must
+    /// set `isolation.level=read_committed`).
+    #[arg(long, env = "NEWS_ENRICHER_GUARANTEE")]
+    pub guarantee: Option<Guarantee>,
+    /// The producer's `transactional.id` in exactly-once mode; stable per replica. Default:
+    /// `<group id>-<host name>` (a StatefulSet pod's name is stable across restarts).
+    #[arg(long, env = "NEWS_ENRICHER_TRANSACTIONAL_ID")]
+    pub transactional_id: Option<String>,
+    /// Exactly-once: most input messages in one transaction.
+    #[arg(long, env = "NEWS_ENRICHER_TRANSACTION_MAX_MESSAGES")]
+    pub transaction_max_messages: Option<usize>,
+    /// Exactly-once: longest a transaction stays open, milliseconds. Records become visible to
+    /// `read_committed` readers when it commits, so this bounds the added latency.
+    #[arg(long, env = "NEWS_ENRICHER_TRANSACTION_MAX_MS")]
+    pub transaction_max_ms: Option<u64>,
     /// Address of the HTTP endpoint (`/metrics`, `/healthz`, `/readyz`), default
     /// `0.0.0.0:9090`; `off` disables it.
     #[arg(long, env = "NEWS_ENRICHER_HTTP_ADDR")]
@@ -167,6 +218,10 @@ struct FileConfig {
     dedup_policy: Option<DedupPolicy>,
     dedup_index_topic: Option<String>,
     compression: Option<Compression>,
+    guarantee: Option<Guarantee>,
+    transactional_id: Option<String>,
+    transaction_max_messages: Option<usize>,
+    transaction_max_ms: Option<u64>,
     http_addr: Option<String>,
 }
 
@@ -213,6 +268,10 @@ pub struct WorkerConfig {
     pub dedup_index_topic: Option<String>,
     /// Output compression.
     pub compression: Compression,
+    /// The delivery guarantee.
+    pub guarantee: Guarantee,
+    /// Transaction settings, in exactly-once mode only.
+    pub transactions: Option<Transactions>,
     /// Where the metrics and health endpoint listens; `None` when disabled.
     pub http_addr: Option<std::net::SocketAddr>,
 }
@@ -251,6 +310,8 @@ const RESERVED: &[&str] = &[
     "bootstrap.servers",
     "enable.idempotence",
     "acks",
+    "transactional.id",
+    "isolation.level",
     // librdkafka aliases of the above.
     "request.required.acks",
     "metadata.broker.list",
@@ -363,6 +424,42 @@ impl RunArgs {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let stages = pick(&self.stages, file.stages).unwrap_or_else(|| StageKind::DEFAULT.to_vec());
         StageKind::check_order(&stages).map_err(|e| ConfigError::Invalid("stages", e))?;
+        let guarantee = pick(&self.guarantee, file.guarantee).unwrap_or_default();
+        let transactions = match guarantee {
+            Guarantee::AtLeastOnce => None,
+            Guarantee::ExactlyOnce => Some(Transactions {
+                id: match pick(&self.transactional_id, file.transactional_id) {
+                    Some(id) if id.trim().is_empty() => {
+                        return Err(ConfigError::Invalid(
+                            "transactional_id",
+                            "must not be empty".into(),
+                        ))
+                    }
+                    Some(id) => id,
+                    None => format!(
+                        "{group_id}-{}",
+                        host_name().ok_or(ConfigError::Missing(
+                            "transactional_id",
+                            "transactional-id",
+                            "TRANSACTIONAL_ID"
+                        ))?
+                    ),
+                },
+                max_messages: positive(
+                    "transaction_max_messages",
+                    pick(
+                        &self.transaction_max_messages,
+                        file.transaction_max_messages,
+                    )
+                    .unwrap_or(DEFAULT_TRANSACTION_MAX_MESSAGES),
+                )?,
+                max_duration: Duration::from_millis(positive_u64(
+                    "transaction_max_ms",
+                    pick(&self.transaction_max_ms, file.transaction_max_ms)
+                        .unwrap_or(DEFAULT_TRANSACTION_MAX_MS),
+                )?),
+            }),
+        };
         Ok(WorkerConfig {
             brokers,
             input_topic,
@@ -438,6 +535,8 @@ impl RunArgs {
             dedup_policy: pick(&self.dedup_policy, file.dedup_policy).unwrap_or_default(),
             dedup_index_topic,
             compression: pick(&self.compression, file.compression).unwrap_or(Compression::Lz4),
+            guarantee,
+            transactions,
             http_addr: match pick(&self.http_addr, file.http_addr)
                 .unwrap_or_else(|| DEFAULT_HTTP_ADDR.to_owned())
                 .as_str()
@@ -449,6 +548,23 @@ impl RunArgs {
             },
         })
     }
+}
+
+/// Exactly-once: default most input messages per transaction.
+pub const DEFAULT_TRANSACTION_MAX_MESSAGES: usize = 1_000;
+
+/// Exactly-once: default longest open transaction, ms. Records are invisible to `read_committed`
+/// readers until their transaction commits, so this is latency every record pays (half of it
+/// on average); each commit costs a few broker round trips, so much shorter costs throughput.
+pub const DEFAULT_TRANSACTION_MAX_MS: u64 = 100;
+
+/// The host's name (a Kubernetes pod's name): `HOSTNAME`, else the kernel's.
+fn host_name() -> Option<String> {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
 }
 
 /// TOML reads `socket.timeout.ms = 1000` under `[kafka]` as nested tables; librdkafka wants the
@@ -502,4 +618,53 @@ pub fn is_secret_property(key: &str) -> bool {
         || k.contains("secret")
         || k.contains("sasl.oauthbearer.config")
         || k.ends_with(".key.pem")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> RunArgs {
+        RunArgs {
+            brokers: Some("localhost:9".into()),
+            input_topic: Some("in".into()),
+            output_topic: Some("out".into()),
+            dlq_topic: Some("dlq".into()),
+            group_id: Some("enricher".into()),
+            ..RunArgs::default()
+        }
+    }
+
+    #[test]
+    fn at_least_once_is_the_default_and_has_no_transactions() {
+        let cfg = args().resolve().unwrap();
+        assert_eq!(cfg.guarantee, Guarantee::AtLeastOnce);
+        assert!(cfg.transactions.is_none());
+    }
+
+    #[test]
+    fn exactly_once_defaults_to_a_transactional_id_per_host() {
+        let cfg = RunArgs {
+            guarantee: Some(Guarantee::ExactlyOnce),
+            ..args()
+        }
+        .resolve()
+        .unwrap();
+        let t = cfg.transactions.expect("transactions in exactly-once mode");
+        let host = host_name().expect("this machine has a host name");
+        assert_eq!(t.id, format!("enricher-{host}"));
+        assert_eq!(t.max_messages, DEFAULT_TRANSACTION_MAX_MESSAGES);
+        assert_eq!(
+            t.max_duration,
+            Duration::from_millis(DEFAULT_TRANSACTION_MAX_MS)
+        );
+        let explicit = RunArgs {
+            guarantee: Some(Guarantee::ExactlyOnce),
+            transactional_id: Some("news-enricher-0".into()),
+            ..args()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(explicit.transactions.unwrap().id, "news-enricher-0");
+    }
 }

@@ -38,6 +38,12 @@ pub struct Metrics {
     pub rebalances: IntCounterVec,
     /// 1 when the worker is ready to process articles.
     pub ready: IntGauge,
+    /// Exactly-once: transactions ended, by result (committed or aborted).
+    pub transactions: IntCounterVec,
+    /// Exactly-once: from a transaction's first record to its commit or abort.
+    pub transaction_duration: Histogram,
+    /// Exactly-once: input messages per committed transaction.
+    pub transaction_messages: Histogram,
 }
 
 fn counter_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -142,6 +148,36 @@ impl Metrics {
         )
         .expect("valid metric");
         r.register(Box::new(ready.clone())).expect("unique metric");
+        let transactions = counter_vec(
+            &r,
+            "news_enricher_transactions_total",
+            "Exactly-once mode: transactions ended, by result (committed, aborted).",
+            &["result"],
+        );
+        let transaction_duration = Histogram::with_opts(
+            HistogramOpts::new(
+                "news_enricher_transaction_duration_seconds",
+                "Exactly-once mode: from a transaction's start to its commit or abort.",
+            )
+            .buckets(vec![
+                0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+            ]),
+        )
+        .expect("valid metric");
+        r.register(Box::new(transaction_duration.clone()))
+            .expect("unique metric");
+        let transaction_messages = Histogram::with_opts(
+            HistogramOpts::new(
+                "news_enricher_transaction_messages",
+                "Exactly-once mode: input messages per committed transaction.",
+            )
+            .buckets(vec![
+                1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1_000.0, 2_500.0, 10_000.0,
+            ]),
+        )
+        .expect("valid metric");
+        r.register(Box::new(transaction_messages.clone()))
+            .expect("unique metric");
         let build_info = IntGaugeVec::new(
             Opts::new(
                 "news_enricher_build_info",
@@ -162,6 +198,9 @@ impl Metrics {
         for kind in ["assign", "revoke"] {
             rebalances.with_label_values(&[kind]);
         }
+        for result in ["committed", "aborted"] {
+            transactions.with_label_values(&[result]);
+        }
         Metrics {
             registry: r,
             consumed,
@@ -176,6 +215,9 @@ impl Metrics {
             dedup_dropped,
             rebalances,
             ready,
+            transactions,
+            transaction_duration,
+            transaction_messages,
         }
     }
 
@@ -227,6 +269,9 @@ mod tests {
             "news_enricher_dedup_dropped_total 0",
             "news_enricher_rebalances_total{kind=\"assign\"} 0",
             "news_enricher_ready 0",
+            "news_enricher_transactions_total{result=\"aborted\"} 0",
+            "news_enricher_transaction_duration_seconds_count 0",
+            "news_enricher_transaction_messages_count 0",
             "news_enricher_build_info{version=",
             "news_enricher_messages_dead_lettered_total{reason=\"invalid_json\"} 1",
         ] {

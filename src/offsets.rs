@@ -13,8 +13,11 @@
 //! fresh, and acknowledgements that arrive for an older generation are ignored, so a late ack from
 //! before a rebalance cannot commit anything on behalf of the new assignment.
 //!
+//! A transaction that aborts rewinds its partitions ([`OffsetTracker::rewind`]): a new
+//! generation, back to the last commit, so nothing received under the old one counts.
+//!
 //! This module is pure bookkeeping; the shell decides *how* a commit happens (a consumer-group
-//! commit today, `send_offsets_to_transaction` in a transactional mode), see
+//! commit at least once, `send_offsets_to_transaction` exactly once), see
 //! [`crate::kafka::commit`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -94,6 +97,9 @@ struct Assigned {
     generation: u64,
     offsets: PartitionOffsets,
     committed: Option<i64>,
+    /// The first offset tracked in this generation: where consumption started, so where a
+    /// rewind returns to when this worker has committed nothing yet.
+    first: Option<i64>,
 }
 
 /// Watermarks of every assigned partition.
@@ -118,8 +124,25 @@ impl OffsetTracker {
                 generation: self.next_generation,
                 offsets: PartitionOffsets::default(),
                 committed: None,
+                first: None,
             },
         );
+    }
+
+    /// Forgets everything received on an assigned partition since its last commit, for a
+    /// transaction that was aborted: a new generation (so work in progress under the old one
+    /// is abandoned, never acknowledged), nothing in flight, the commit kept. Returns the
+    /// offset the consumer must seek back to: the last commit, else where consumption started;
+    /// `None` when nothing was received (no seek needed), or the partition is not assigned.
+    pub fn rewind(&mut self, tp: &TopicPartition) -> Option<i64> {
+        self.next_generation += 1;
+        let generation = self.next_generation;
+        let a = self.partitions.get_mut(tp)?;
+        let to = a.first.map(|first| a.committed.unwrap_or(first));
+        a.generation = generation;
+        a.offsets = PartitionOffsets::default();
+        a.first = to;
+        to
     }
 
     /// Stops tracking a revoked partition. Returns how many outputs were still in flight (they
@@ -140,6 +163,7 @@ impl OffsetTracker {
     pub fn track(&mut self, tp: &TopicPartition, offset: i64) -> Option<Ticket> {
         let assigned = self.partitions.get_mut(tp)?;
         assigned.offsets.track(offset);
+        assigned.first.get_or_insert(offset);
         Some(Ticket {
             partition: tp.clone(),
             offset,

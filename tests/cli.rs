@@ -335,6 +335,9 @@ fn run_rejects_overriding_the_commit_properties() {
         "enable.auto.commit=true",
         "consumer.enable.auto.commit=true",
         "producer.acks=1",
+        // Exactly-once depends on these two.
+        "producer.transactional.id=mine",
+        "consumer.isolation.level=read_uncommitted",
     ] {
         let key = property.split('=').next().unwrap();
         let key = key
@@ -346,6 +349,38 @@ fn run_rejects_overriding_the_commit_properties() {
         assert!(
             r.stderr.contains(key) && r.stderr.contains("kafka_property"),
             "{property}: stderr names the property:\n{}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn run_rejects_unusable_transaction_settings() {
+    for (args, setting) in [
+        (
+            &[
+                "--guarantee",
+                "exactly-once",
+                "--transaction-max-messages",
+                "0",
+            ][..],
+            "transaction_max_messages",
+        ),
+        (
+            &["--guarantee", "exactly-once", "--transaction-max-ms", "0"][..],
+            "transaction_max_ms",
+        ),
+        (
+            &["--guarantee", "exactly-once", "--transactional-id", " "][..],
+            "transactional_id",
+        ),
+        (&["--guarantee", "twice"][..], "guarantee"),
+    ] {
+        let r = run(run_command(args), b"");
+        assert_ne!(r.code, Some(0), "{args:?}; stderr:\n{}", r.stderr);
+        assert!(
+            r.stderr.contains(setting) || r.stderr.contains(&setting.replace('_', "-")),
+            "{args:?}: stderr names {setting}:\n{}",
             r.stderr
         );
     }

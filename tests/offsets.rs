@@ -164,3 +164,43 @@ fn in_flight_is_counted_per_partition() {
     assert_eq!(t.in_flight_for(std::slice::from_ref(&a)), 0);
     assert_eq!(t.assigned(), vec![a, b]);
 }
+
+#[test]
+fn a_rewind_returns_to_the_last_commit_and_abandons_work_in_progress() {
+    let mut t = OffsetTracker::new();
+    let tp = TopicPartition::new("in", 0);
+    t.assign(tp.clone());
+    assert_eq!(t.rewind(&tp), None, "nothing received: nothing to seek");
+    // Consumption started at 40 (the group's commit): before any commit of ours, a rewind
+    // returns there.
+    let tickets: Vec<_> = (40..45).map(|o| t.track(&tp, o).unwrap()).collect();
+    t.ack(&tickets[0]);
+    assert_eq!(t.rewind(&tp), Some(40));
+    assert!(tickets.iter().all(|k| !t.is_current(k)));
+    assert!(
+        !t.ack(&tickets[1]),
+        "a late ack from before the rewind is ignored"
+    );
+    assert_eq!(t.in_flight(), 0);
+    assert!(
+        t.uncommitted().is_empty(),
+        "nothing committable until re-received"
+    );
+    // Re-received from 40, committed to 43, then aborted again: back to 43.
+    for o in 40..46 {
+        let k = t.track(&tp, o).unwrap();
+        if o < 43 {
+            t.ack(&k);
+        }
+    }
+    let up = t.uncommitted();
+    assert_eq!(up.get(&tp), Some(&43));
+    t.mark_committed(&up);
+    assert_eq!(t.rewind(&tp), Some(43));
+    assert_eq!(t.committed(&tp), Some(43), "a rewind keeps the commit");
+    assert_eq!(
+        t.rewind(&TopicPartition::new("in", 1)),
+        None,
+        "not assigned"
+    );
+}

@@ -144,3 +144,63 @@ pub fn near_signature(
     }
     sig
 }
+
+/// How long a worker consuming `input` as `group` took, from its first record on `output`
+/// (3 partitions; so the group join is not counted) to the group's committed offsets reaching
+/// `ends`. Polls every 10 ms with long-lived clients, so watching adds little noise; gives up
+/// after 10 minutes.
+pub fn time_to_commit(
+    bootstrap: &str,
+    input: &str,
+    output: &str,
+    group: &str,
+    ends: &std::collections::BTreeMap<i32, i64>,
+) -> std::time::Duration {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::{Offset, TopicPartitionList};
+    use std::time::{Duration, Instant};
+
+    let watcher: BaseConsumer = rdkafka::config::ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", group)
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for &p in ends.keys() {
+        tpl.add_partition(input, p);
+    }
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let mut started = None;
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "bench run did not finish in 10 minutes"
+        );
+        match started {
+            None => {
+                let out: i64 = (0..3)
+                    .filter_map(|p| {
+                        watcher
+                            .fetch_watermarks(output, p, Duration::from_secs(5))
+                            .ok()
+                    })
+                    .map(|(_, hi)| hi)
+                    .sum();
+                if out > 0 {
+                    started = Some(Instant::now());
+                }
+            }
+            Some(t0) => {
+                if let Ok(c) = watcher.committed_offsets(tpl.clone(), Duration::from_secs(5)) {
+                    let done = ends.iter().all(|(&p, &end)| {
+                        matches!(c.find_partition(input, p).map(|e| e.offset()), Some(Offset::Offset(o)) if o >= end)
+                    });
+                    if done {
+                        return t0.elapsed();
+                    }
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

@@ -14,7 +14,8 @@ use rdkafka::producer::ProducerContext;
 use rdkafka::TopicPartitionList;
 use tokio::sync::Notify;
 
-use super::commit::{commit, from_partition_list, Reason};
+use super::commit::{from_partition_list, Committer, Reason};
+use super::transaction::Signals;
 use crate::metrics::Metrics;
 use crate::offsets::{OffsetTracker, Ticket, TopicPartition};
 
@@ -46,6 +47,10 @@ pub struct Counters {
     pub commits: AtomicU64,
     /// Rebalance events handled.
     pub rebalances: AtomicU64,
+    /// Exactly-once: transactions committed.
+    pub transactions_committed: AtomicU64,
+    /// Exactly-once: transactions aborted (their batch redone).
+    pub transactions_aborted: AtomicU64,
 }
 
 /// State shared between the loop, the processing threads and the callbacks.
@@ -67,6 +72,8 @@ pub struct Shared {
     pub flow_paused: AtomicBool,
     /// Prometheus metrics.
     pub metrics: Metrics,
+    /// Records handed to the producer whose delivery report has not been handled yet.
+    pub unacknowledged: AtomicUsize,
     lag: Mutex<LagBook>,
     /// When the consume loop last ticked, ms after `started`.
     heartbeat: AtomicU64,
@@ -86,6 +93,7 @@ impl Shared {
             ready: AtomicBool::new(false),
             flow_paused: AtomicBool::new(false),
             metrics: Metrics::new(),
+            unacknowledged: AtomicUsize::new(0),
             lag: Mutex::new(LagBook::default()),
             heartbeat: AtomicU64::new(0),
             started: Instant::now(),
@@ -207,6 +215,19 @@ impl Shared {
         self.tracker().ack(ticket);
         self.acked.notify_all();
     }
+
+    /// One record handed to the producer is settled: its delivery report was handled, or it
+    /// never made it into the producer's queue.
+    pub fn record_settled(&self) {
+        self.unacknowledged.fetch_sub(1, Ordering::AcqRel);
+        self.acked.notify_all();
+    }
+
+    /// Wakes whoever waits in [`Shared::wait_until`] after the tracker changed other than by an
+    /// acknowledgement (a rewind).
+    pub fn notify_acked(&self) {
+        self.acked.notify_all();
+    }
 }
 
 /// Whether a client error means the client cannot go on.
@@ -218,6 +239,8 @@ fn is_fatal(error: &KafkaError) -> bool {
 pub struct ConsumerCallbacks {
     /// Shared state.
     pub shared: std::sync::Arc<Shared>,
+    /// How offsets are committed (the revoke callback commits too).
+    pub committer: Committer,
 }
 
 impl ClientContext for ConsumerCallbacks {
@@ -283,25 +306,22 @@ impl ConsumerContext for ConsumerCallbacks {
         let drained = self
             .shared
             .wait_until(deadline, |t| t.in_flight_for(&revoked) == 0);
-        let (committable, abandoned) = {
-            let t = self.shared.tracker();
-            (t.committable_for(&revoked), t.in_flight_for(&revoked))
-        };
-        if self.shared.fatal().is_none() {
-            // A failure is logged there: the next owner redoes what it covered.
-            let _ = commit(consumer, &self.shared, &committable, Reason::Revoke);
-        }
-        let mut t = self.shared.tracker();
-        for tp in &revoked {
-            t.revoke(tp);
-        }
-        drop(t);
+        let abandoned = self.shared.tracker().in_flight_for(&revoked);
+        // Committing releases the revoked partitions from the tracker; a failure is logged
+        // there, and the next owner redoes what it covered. A transaction gets the drain's
+        // budget again to end: ending it is what hands the partitions over cleanly.
+        let committed = self.committer.commit(
+            consumer,
+            &self.shared,
+            Reason::Revoke(&revoked),
+            Instant::now() + self.shared.drain_timeout,
+        );
         self.shared.forget_lag(&revoked);
         tracing::info!(
             partitions = ?revoked.iter().map(ToString::to_string).collect::<Vec<_>>(),
             drained,
             abandoned,
-            committed = ?committable.values().collect::<Vec<_>>(),
+            committed = ?committed.map(|c| c.values().copied().collect::<Vec<_>>()),
             "partitions revoked"
         );
     }
@@ -400,6 +420,8 @@ pub struct Delivery {
 pub struct ProducerCallbacks {
     /// Shared state.
     pub shared: std::sync::Arc<Shared>,
+    /// Exactly-once mode: where a failed record dooms the open transaction.
+    pub transaction: Option<Arc<Signals>>,
 }
 
 impl ClientContext for ProducerCallbacks {
@@ -446,12 +468,23 @@ impl ProducerContext for ProducerCallbacks {
                     self.shared.ack(&delivery.pending.ticket);
                 }
             }
-            // The idempotent producer has retried until `message.timeout.ms`; the record is
-            // lost. Stop: committing past it would lose the article (or its dedup memory).
-            Err((e, _)) => self.shared.set_fatal(format!(
-                "delivery of {:?} record for {} offset {} failed: {e}",
-                delivery.kind, delivery.pending.ticket.partition, delivery.pending.ticket.offset
-            )),
+            Err((e, _)) => {
+                let what = format!(
+                    "delivery of {:?} record for {} offset {} failed: {e}",
+                    delivery.kind,
+                    delivery.pending.ticket.partition,
+                    delivery.pending.ticket.offset
+                );
+                match &self.transaction {
+                    // The transaction aborts and the batch is done again.
+                    Some(signals) => signals.doom(&what),
+                    // The idempotent producer has retried until `message.timeout.ms`; the
+                    // record is lost. Stop: committing past it would lose the article (or its
+                    // dedup memory).
+                    None => self.shared.set_fatal(what),
+                }
+            }
         }
+        self.shared.record_settled();
     }
 }

@@ -45,6 +45,8 @@ pub fn index_consumer(cfg: &WorkerConfig, topic: &str) -> Result<BaseConsumer, K
         .set("enable.auto.offset.store", "false")
         .set("enable.partition.eof", "true")
         .set("fetch.wait.max.ms", "100")
+        // No replica may learn an entry from an aborted transaction (exactly-once mode).
+        .set("isolation.level", "read_committed")
         .set("client.id", "news-enricher-index");
     for (k, v) in cfg.kafka_common.iter().chain(&cfg.kafka_consumer) {
         if !matches!(

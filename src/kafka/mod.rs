@@ -18,20 +18,25 @@
 //! * Publishing: every record (output, dead letter, dedup index entry) goes through
 //!   [`publish::Publisher`], which ties a message's records to its offset.
 //! * Commits: only offsets whose outputs (or dead letters) were acknowledged, see
-//!   [`crate::offsets`], all through [`commit::commit`]: periodically async; synchronously on
-//!   revoke and shutdown.
+//!   [`crate::offsets`], all through [`commit::Committer`]. At least once: a group commit,
+//!   periodically async, synchronously on revoke and shutdown. Exactly once: the end of a Kafka
+//!   transaction that holds a batch's records and the offsets they complete, see
+//!   [`transaction`].
 //! * Revoke: inside librdkafka's rebalance callback, wait (bounded) for the revoked partitions'
 //!   outputs to be acknowledged, commit them synchronously, then let the partitions go. Work
 //!   still queued after the deadline is abandoned, uncommitted, and will be redone by the next
 //!   owner.
 //! * A failed delivery or a fatal client error stops the worker without committing anything
 //!   further; the process exits non-zero and everything after the last commit is redone.
+//!   Exactly once, a failed delivery aborts the transaction instead, and the worker rewinds
+//!   to its last commit and does the batch again.
 
 pub mod clients;
 pub mod commit;
 pub mod context;
 pub mod dedup_index;
 pub mod publish;
+pub mod transaction;
 pub mod worker;
 
 pub use worker::{run_worker, WorkerError, WorkerSummary};

@@ -1,9 +1,9 @@
 //! Publishing: the one place records leave the worker. Every output, dead-letter and
 //! dedup-index record of an input message goes through [`Publisher::publish`], which ties
 //! them to the message's offset: the offset becomes committable only when all of them are
-//! acknowledged (see [`super::context::ProducerCallbacks`]). An exactly-once mode gives this
-//! seam a transactional implementation: the records of a batch and its offsets in one
-//! transaction; the processing threads do not change.
+//! acknowledged (see [`super::context::ProducerCallbacks`]). In exactly-once mode the records
+//! are sent inside the open transaction, holding it so it cannot end half-way through one
+//! message's records (see [`super::transaction`]); the processing threads do not change.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +13,7 @@ use rdkafka::message::{Header as KafkaHeader, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, ThreadedProducer};
 
 use super::context::{Delivery, Pending, ProducerCallbacks, RecordKind, Shared};
+use super::transaction::Transactions;
 use crate::enrich::Header;
 use crate::offsets::Ticket;
 
@@ -50,12 +51,21 @@ pub struct Record<'a> {
 pub struct Publisher {
     producer: Arc<Producer_>,
     topics: Topics,
+    transactions: Option<Arc<Transactions>>,
 }
 
 impl Publisher {
-    /// A publisher over `producer` to `topics`.
-    pub fn new(producer: Arc<Producer_>, topics: Topics) -> Self {
-        Publisher { producer, topics }
+    /// A publisher over `producer` to `topics`, inside `transactions` in exactly-once mode.
+    pub fn new(
+        producer: Arc<Producer_>,
+        topics: Topics,
+        transactions: Option<Arc<Transactions>>,
+    ) -> Self {
+        Publisher {
+            producer,
+            topics,
+            transactions,
+        }
     }
 
     /// Whether dedup index entries are published.
@@ -65,8 +75,24 @@ impl Publisher {
 
     /// Publishes `records` for the input offset `ticket`. The offset is acknowledged once every
     /// record is (at once when there is none). Index records are skipped when no index topic
-    /// is configured.
+    /// is configured. Nothing is published for a ticket of a partition no longer this
+    /// worker's (revoked, or rewound after an aborted transaction): its next consumer redoes it.
     pub fn publish(&self, shared: &Shared, ticket: Ticket, records: &[Record<'_>]) {
+        let _entered = match &self.transactions {
+            Some(txn) => match txn.enter() {
+                Some(entered) => Some(entered),
+                None => return, // stopping: the rest is redone after the restart
+            },
+            None => None,
+        };
+        // Checked while holding the transaction: a revoke or rewind cannot slip in between.
+        if !shared.tracker().is_current(&ticket) {
+            return;
+        }
+        self.send_all(shared, ticket, records);
+    }
+
+    fn send_all(&self, shared: &Shared, ticket: Ticket, records: &[Record<'_>]) {
         let records: Vec<(&str, &Record<'_>)> = records
             .iter()
             .filter_map(|r| {
@@ -83,6 +109,9 @@ impl Publisher {
             return;
         }
         let pending = Pending::new(ticket, records.len());
+        shared
+            .unacknowledged
+            .fetch_add(records.len(), std::sync::atomic::Ordering::AcqRel);
         for (topic, r) in records {
             let mut record: BaseRecord<'_, [u8], [u8], Box<Delivery>> = BaseRecord::with_opaque_to(
                 topic,
@@ -114,12 +143,14 @@ impl Publisher {
                 Ok(()) => return,
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
                     if shared.fatal().is_some() {
+                        shared.record_settled();
                         return;
                     }
                     record = back;
                     std::thread::sleep(Duration::from_millis(5));
                 }
                 Err((e, back)) => {
+                    shared.record_settled();
                     let ticket = &back.delivery_opaque.pending.ticket;
                     shared.set_fatal(format!(
                         "cannot enqueue record for {} offset {}: {e}",

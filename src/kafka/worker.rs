@@ -16,10 +16,11 @@ use rdkafka::producer::Producer;
 use rdkafka::Message;
 
 use super::clients::{consumer_config, producer_config, redacted};
-use super::commit::{commit, Reason};
+use super::commit::{Committer, Reason};
 use super::context::{ConsumerCallbacks, ProducerCallbacks, RecordKind, Shared};
 use super::dedup_index;
 use super::publish::{Producer_, Publisher, Record, Topics};
+use super::transaction::{Signals, Transactions};
 use crate::config::WorkerConfig;
 use crate::dedup::SharedIndex;
 use crate::enrich::{Enricher, Header, Outcome, RawMessage};
@@ -72,6 +73,10 @@ pub struct WorkerSummary {
     pub dead_lettered: u64,
     /// Duplicates not published (`drop` policy).
     pub dropped_duplicates: u64,
+    /// Exactly-once: transactions committed.
+    pub transactions_committed: u64,
+    /// Exactly-once: transactions aborted (their batches redone).
+    pub transactions_aborted: u64,
     /// Whether the shutdown finished all in-flight work within its deadline.
     pub clean: bool,
 }
@@ -132,19 +137,41 @@ async fn run(
     let producer_cfg = producer_config(&cfg);
     tracing::info!(consumer = %redacted(&consumer_cfg), producer = %redacted(&producer_cfg), "kafka configuration");
 
+    let signals = cfg
+        .transactions
+        .as_ref()
+        .map(|_| Arc::new(Signals::default()));
     let producer: Arc<Producer_> = Arc::new(Producer_::from_config_and_context(
         &producer_cfg,
         ProducerCallbacks {
             shared: shared.clone(),
+            transaction: signals.clone(),
         },
     )?);
+    check_topics(&producer, &cfg).await?;
+    let transactions = match (&cfg.transactions, signals) {
+        (Some(settings), Some(signals)) => {
+            let (producer, settings) = (producer.clone(), settings.clone());
+            let started = tokio::task::spawn_blocking(move || {
+                Transactions::start(producer, settings, signals)
+            })
+            .await
+            .map_err(|e| WorkerError::Startup(e.to_string()))?
+            .map_err(|e| WorkerError::Startup(format!("cannot initialise transactions: {e}")))?;
+            Some(Arc::new(started))
+        }
+        _ => None,
+    };
     let consumer: Consumer_ = Consumer_::from_config_and_context(
         &consumer_cfg,
         ConsumerCallbacks {
             shared: shared.clone(),
+            committer: match &transactions {
+                Some(t) => Committer::Transactional(t.clone()),
+                None => Committer::Group,
+            },
         },
     )?;
-    check_topics(&producer, &cfg).await?;
 
     let dedup_index = SharedIndex::new(cfg.dedup.clone());
     let stop_follower = Arc::new(AtomicBool::new(false));
@@ -171,6 +198,7 @@ async fn run(
             dlq: cfg.dlq_topic.clone(),
             index: cfg.dedup_index_topic.clone(),
         },
+        transactions.clone(),
     ));
     let Lanes { senders, threads } = match start_processing(&cfg, &enricher, &publisher, &shared) {
         Ok(lanes) => lanes,
@@ -185,7 +213,7 @@ async fn run(
     tracing::info!(
         input = %cfg.input_topic, output = %cfg.output_topic, dlq = %cfg.dlq_topic,
         group = %cfg.group_id, stages = ?enricher.stage_names(), threads = threads.len(),
-        "worker started"
+        guarantee = cfg.guarantee.as_str(), "worker started"
     );
 
     drop(starting);
@@ -207,6 +235,9 @@ async fn run(
     if result.is_err() {
         // Do not let the consumer's close commit anything on our behalf.
         shared.set_fatal("stopping after fatal error".into());
+        if let Some(t) = &transactions {
+            t.abandon();
+        }
     }
     // A processing thread that panicked left its jobs unacknowledged: nothing of them was
     // committed, but the run did not end cleanly.
@@ -233,6 +264,11 @@ async fn run(
         produced: shared.counters.produced.load(Ordering::Relaxed),
         dead_lettered: shared.counters.dead_lettered.load(Ordering::Relaxed),
         dropped_duplicates: shared.counters.dropped_duplicates.load(Ordering::Relaxed),
+        transactions_committed: shared
+            .counters
+            .transactions_committed
+            .load(Ordering::Relaxed),
+        transactions_aborted: shared.counters.transactions_aborted.load(Ordering::Relaxed),
         clean: matches!(result, Ok(true)),
     };
     drop(consumer);
@@ -305,7 +341,12 @@ async fn consume_loop(
     shutdown: impl Future<Output = ()>,
 ) -> LoopEnd {
     tokio::pin!(shutdown);
-    let mut commit_tick = tokio::time::interval(cfg.commit_interval);
+    let committer = &consumer.context().committer;
+    let transactions = committer.transactions();
+    // At least once: commit what is complete every interval. Exactly once: end the open
+    // transaction that often, or sooner when it is full.
+    let mut commit_tick =
+        tokio::time::interval(transactions.map_or(cfg.commit_interval, |t| t.max_duration()));
     commit_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut flow_tick = tokio::time::interval(Duration::from_millis(20));
     flow_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -328,10 +369,10 @@ async fn consume_loop(
                 shared.beat();
                 shared.metrics.in_flight.set(shared.tracker().in_flight() as i64);
             }
-            _ = commit_tick.tick() => {
-                let offsets = shared.tracker().uncommitted();
-                // A failure is logged there; the next tick covers the same offsets.
-                let _ = commit(consumer, shared, &offsets, Reason::Periodic);
+            _ = commit_tick.tick() => commit_periodically(consumer, shared, committer),
+            _ = async { transactions.expect("guarded").due().notified().await }, if transactions.is_some() => {
+                commit_periodically(consumer, shared, committer);
+                commit_tick.reset();
             }
             _ = flow_tick.tick(), if paused() => {
                 if shared.tracker().in_flight() <= resume_below {
@@ -368,6 +409,22 @@ async fn consume_loop(
                 }
             }
         }
+    }
+}
+
+/// The periodic commit. A failure is logged where it happens; the next one covers the same
+/// offsets (or, for an aborted transaction, the rewound batch is done again).
+fn commit_periodically(consumer: &Consumer_, shared: &Shared, committer: &Committer) {
+    // A transaction ends synchronously (its records' acknowledgements, then the broker's
+    // answer); the group commit is asynchronous and returns at once.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    match committer {
+        Committer::Group => {
+            let _ = committer.commit(consumer, shared, Reason::Periodic, deadline);
+        }
+        Committer::Transactional(_) => tokio::task::block_in_place(|| {
+            let _ = committer.commit(consumer, shared, Reason::Periodic, deadline);
+        }),
     }
 }
 
@@ -567,12 +624,17 @@ async fn drain_and_commit(
     if shared.fatal().is_some() {
         return false;
     }
-    let offsets = {
-        let t = shared.tracker();
-        t.committable_for(&t.assigned())
-    };
-    if commit(consumer, shared, &offsets, Reason::Shutdown).is_ok() {
-        tracing::info!(partitions = offsets.len(), "final commit done");
+    let committed = tokio::task::block_in_place(|| {
+        consumer.context().committer.commit(
+            consumer,
+            shared,
+            Reason::Shutdown,
+            deadline.max(Instant::now() + Duration::from_secs(1)),
+        )
+    });
+    match committed {
+        Some(offsets) => tracing::info!(partitions = offsets.len(), "final commit done"),
+        None => return false,
     }
     if !clean {
         tracing::warn!(

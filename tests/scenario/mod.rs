@@ -285,7 +285,12 @@ pub fn spawn_worker(
             &t.dlq,
         ])
         .args(["--group-id", &t.group, "--commit-interval-ms", "1000"])
-        .args(["--http-addr", "127.0.0.1:0"])
+        .args(
+            (!extra.contains(&"--http-addr"))
+                .then_some(["--http-addr", "127.0.0.1:0"])
+                .into_iter()
+                .flatten(),
+        )
         .args(FAST_GROUP.iter().flat_map(|p| ["--kafka-property", p]))
         .args(extra)
         .env("RUST_LOG", "info")

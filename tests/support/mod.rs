@@ -322,7 +322,8 @@ pub fn find_tansu_binary() -> Option<PathBuf> {
     })
 }
 
-fn free_port() -> u16 {
+/// A port free right now on 127.0.0.1 (whoever needs it binds it a moment later).
+pub fn free_port() -> u16 {
     let listener =
         TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0 to pick a free port");
     listener.local_addr().expect("local_addr").port()
@@ -583,12 +584,25 @@ impl ConsumedRecord {
 /// consumer group (manual assignment). Returns once at least `min_count`
 /// records were read and no new record arrived for [`QUIET_PERIOD`], or when
 /// `timeout` expires (whatever was read so far is returned; assert on it).
-/// Records are ordered by (partition, offset).
+/// Records are ordered by (partition, offset). Reads as downstream readers of an exactly-once
+/// worker must: `read_committed`.
 pub fn consume_all(
     bootstrap: &str,
     topic: &str,
     min_count: usize,
     timeout: Duration,
+) -> Vec<ConsumedRecord> {
+    consume_all_isolated(bootstrap, topic, min_count, timeout, "read_committed")
+}
+
+/// [`consume_all`] at the given `isolation.level` (`read_uncommitted` also sees records of
+/// aborted and open transactions).
+pub fn consume_all_isolated(
+    bootstrap: &str,
+    topic: &str,
+    min_count: usize,
+    timeout: Duration,
+    isolation: &str,
 ) -> Vec<ConsumedRecord> {
     let deadline = Instant::now() + timeout;
     let consumer: BaseConsumer = base_config(bootstrap)
@@ -598,6 +612,7 @@ pub fn consume_all(
         .set("allow.auto.create.topics", "false")
         .set("auto.offset.reset", "earliest")
         .set("fetch.wait.max.ms", "100")
+        .set("isolation.level", isolation)
         .create()
         .expect("create test consumer");
 
@@ -765,4 +780,26 @@ pub fn committed_offsets(bootstrap: &str, group: &str, topic: &str) -> BTreeMap<
             (e.partition(), off)
         })
         .collect()
+}
+
+/// A minimal HTTP/1.0 GET: (status, body), or `None` when nothing answers.
+pub fn get(addr: std::net::SocketAddr, path: &str) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).ok()?;
+    let status = raw.split_whitespace().nth(1)?.parse().ok()?;
+    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())?;
+    Some((status, body))
+}
+
+/// The sum of a metric's series in a Prometheus text exposition.
+pub fn metric_sum(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|l| l.starts_with(name) && !l.starts_with('#'))
+        .filter(|l| l[name.len()..].starts_with(['{', ' ']))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
 }
