@@ -149,12 +149,24 @@ fn a_sixty_second_output_stall_pauses_consumption_with_flat_memory_and_loses_not
         let in_flight = metric(addr, "news_enricher_in_flight_messages").unwrap_or(f64::NAN);
         curve.push((start.elapsed().as_secs_f64(), r, consumed, in_flight));
     };
-    while start.elapsed() < before {
+    // At least `before`, and until the backlog is done (a debug build takes longer), plus 5 s.
+    let mut caught_up: Option<Instant> = None;
+    while start.elapsed() < before || caught_up.is_none_or(|t| t.elapsed() < Duration::from_secs(5))
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(180),
+            "the worker did not work through its backlog; log:\n{}",
+            log_tail(&log)
+        );
         sample(&mut curve);
+        let last = curve.last().unwrap();
+        if caught_up.is_none() && last.2 >= warm_up as f64 && last.3 < 100.0 {
+            caught_up = Some(Instant::now());
+        }
         std::thread::sleep(Duration::from_secs(1));
     }
-    let baseline: Vec<u64> = curve.iter().rev().take(5).map(|c| c.1).collect();
-    let baseline = baseline.iter().sum::<u64>() / baseline.len() as u64;
+    // The level just before the stall.
+    let baseline = curve.last().unwrap().1;
     let consumed_before = curve.last().unwrap().2;
     assert!(
         consumed_before > 0.0,

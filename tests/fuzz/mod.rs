@@ -25,8 +25,13 @@ pub const SEED: &str = include_str!("../fixtures/seed-article.txt");
 
 /// An enricher with every stage, as the worker runs by default.
 pub fn enricher() -> Enricher {
+    enricher_with(StageKind::DEFAULT)
+}
+
+/// An enricher with these stages (none: the decoder and the record encoder alone).
+pub fn enricher_with(stages: &[StageKind]) -> Enricher {
     Enricher::new(
-        Pipeline::from_kinds(StageKind::DEFAULT, &StageSettings::default()),
+        Pipeline::from_kinds(stages, &StageSettings::default()),
         Limits::default(),
         16 << 20,
     )
