@@ -152,10 +152,16 @@ impl Publisher {
                 Err((e, back)) => {
                     shared.record_settled();
                     let ticket = &back.delivery_opaque.pending.ticket;
-                    shared.set_fatal(format!(
+                    let what = format!(
                         "cannot enqueue record for {} offset {}: {e}",
                         ticket.partition, ticket.offset
-                    ));
+                    );
+                    match &self.transactions {
+                        // Once a record of the transaction failed, librdkafka refuses new ones
+                        // (erroneous state) until it is aborted: the abort redoes this one.
+                        Some(txn) => txn.doom(&what),
+                        None => shared.set_fatal(what),
+                    }
                     return;
                 }
             }

@@ -126,6 +126,11 @@ impl Transactions {
         })
     }
 
+    /// Something of the open transaction failed: it will be aborted and its batch redone.
+    pub fn doom(&self, why: &str) {
+        self.signals.doom(why);
+    }
+
     /// How long a transaction stays open at most.
     pub fn max_duration(&self) -> Duration {
         self.settings.max_duration
