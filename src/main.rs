@@ -195,20 +195,37 @@ fn init_logging(format: Option<LogFormat>) {
     }
 }
 
-/// Resolves on SIGTERM or SIGINT.
-async fn shutdown_signal() {
+/// Resolves on SIGTERM or SIGINT. The handlers are installed when this is called, not when
+/// the future is first polled: a pod told to stop while it is still starting (checking topics,
+/// initialising transactions, restoring the dedup window) must stop cleanly, not die of the
+/// signal's default action. Must be called within the runtime.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot listen for SIGTERM; relying on SIGINT");
-            let _ = tokio::signal::ctrl_c().await;
-            return;
+    let (term, int) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    );
+    async move {
+        match (term, int) {
+            (Ok(mut term), Ok(mut int)) => tokio::select! {
+                _ = term.recv() => tracing::info!("SIGTERM received"),
+                _ = int.recv() => tracing::info!("SIGINT received"),
+            },
+            (Ok(mut term), Err(e)) => {
+                tracing::error!(error = %e, "cannot listen for SIGINT; relying on SIGTERM");
+                term.recv().await;
+                tracing::info!("SIGTERM received");
+            }
+            (Err(e), Ok(mut int)) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM; relying on SIGINT");
+                int.recv().await;
+                tracing::info!("SIGINT received");
+            }
+            (Err(e), Err(_)) => {
+                tracing::error!(error = %e, "cannot listen for signals; stop the worker with SIGKILL");
+                std::future::pending::<()>().await;
+            }
         }
-    };
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM received"),
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
     }
 }
 
@@ -237,9 +254,14 @@ fn real_main(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Run(args) => {
             let cfg = args.resolve().context("invalid configuration")?;
-            let summary = runtime()?
-                .block_on(news_enricher::kafka::run_worker(cfg, shutdown_signal()))
-                .context("worker failed")?;
+            let rt = runtime()?;
+            let summary = rt
+                .block_on(async { news_enricher::kafka::run_worker(cfg, shutdown_signal()).await })
+                .context("worker failed");
+            // A start-up step interrupted by the shutdown may still be blocked in librdkafka
+            // (metadata, transactions init); its result is not needed, so do not wait for it.
+            rt.shutdown_background();
+            let summary = summary?;
             eprintln!(
                 "news-enricher: stopped: consumed {}, enriched {}, dead-lettered {}",
                 summary.consumed, summary.produced, summary.dead_lettered

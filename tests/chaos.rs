@@ -91,7 +91,13 @@ fn chaos(mode: Mode) {
         a.extend(extra.iter().cloned());
         a
     };
-    let (worker_args, replica_args) = (args(&worker_id), args(&replica_id));
+    let (mut worker_args, replica_args) = (args(&worker_id), args(&replica_id));
+    // The worker's incarnations share one probe address, so the test can tell when the last
+    // one is up before it asks it to stop.
+    let probe: std::net::SocketAddr = format!("127.0.0.1:{}", support::free_port())
+        .parse()
+        .unwrap();
+    worker_args.extend(["--http-addr".to_owned(), probe.to_string()]);
     let worker_args: Vec<&str> = worker_args.iter().map(String::as_str).collect();
     let replica_args: Vec<&str> = replica_args.iter().map(String::as_str).collect();
     let Some(broker) = broker_with(&t, 4) else {
@@ -165,6 +171,11 @@ fn chaos(mode: Mode) {
     let ends = support::end_offsets(&broker.bootstrap, &t.input);
     assert_eq!(total(&ends), all.records.len() as i64);
     let reached = wait_for_commits(&broker.bootstrap, &t, &ends, Duration::from_secs(300));
+    // A process signalled before it has installed its handlers dies of the signal; that is
+    // not the clean stop under test.
+    support::wait_until(Duration::from_secs(30), Duration::from_millis(50), || {
+        support::get(probe, "/healthz").is_some()
+    });
     signal(worker.id(), "-TERM");
     let stopped = wait_exit(&mut worker, Duration::from_secs(60));
     assert!(
@@ -174,7 +185,8 @@ fn chaos(mode: Mode) {
     );
     assert!(
         stopped.is_some_and(|s| s.success()),
-        "clean stop after the chaos"
+        "clean stop after the chaos (seed {seed}), exit {stopped:?}; log:\n{}",
+        log_tail(&log)
     );
 
     let counts = assert_none_lost(&broker.bootstrap, &t, &all, "20 kills, a freeze, a replica");

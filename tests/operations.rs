@@ -206,17 +206,8 @@ fn a_real_prometheus_scrapes_the_consumed_count() {
 
 #[test]
 fn start_up_log_redacts_secrets() {
-    let out = Command::new(env!("CARGO_BIN_EXE_news-enricher"))
-        .args(["--log-format", "json", "run", "--brokers", "127.0.0.1:9"])
-        .args([
-            "--input-topic",
-            "in",
-            "--output-topic",
-            "out",
-            "--dlq-topic",
-            "dlq",
-        ])
-        .args(["--group-id", "g", "--http-addr", "off"])
+    let out = run_command("127.0.0.1:9")
+        .args(["--http-addr", "off"])
         .env(
             "NEWS_ENRICHER_KAFKA_PROPERTY",
             // `;`-separated, plus one entry mistakenly joined with `,`.
@@ -234,6 +225,71 @@ fn start_up_log_redacts_secrets() {
     for secret in ["hunter2-secret", "keypass-secret", "typo-secret"] {
         assert!(!log.contains(secret), "{secret} leaked:\n{log}");
     }
+}
+
+/// Kubernetes sends SIGTERM to pods that are still starting (a rollout, a node drain). A worker
+/// stuck reaching its brokers must stop at once and cleanly, not die of the signal or wait out
+/// its start-up timeouts.
+#[test]
+fn a_sigterm_while_starting_stops_cleanly_and_at_once() {
+    // Accepts connections (the kernel completes the handshake) and never answers: the
+    // worker's first metadata request waits.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let brokers = silent.local_addr().unwrap().to_string();
+    let http: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("worker.log");
+    let mut child = run_command(&brokers)
+        .args(["--guarantee", "exactly-once"])
+        .args(["--http-addr", &http.to_string()])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let live = eventually(Duration::from_secs(30), || {
+        get(http, "/healthz").filter(|(status, _)| *status == 200)
+    });
+    let ready = get(http, "/readyz").map(|r| r.0);
+    let signalled = Instant::now();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if signalled.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        live.is_some(),
+        "the worker never answered /healthz:\n{text}"
+    );
+    assert!(killed.success());
+    assert_eq!(ready, Some(503), "still starting: not ready");
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "exit {status:?} {:?} after SIGTERM; log:\n{text}",
+        signalled.elapsed()
+    );
+    assert!(text.contains("shutdown requested while starting"), "{text}");
+    drop(silent);
+}
+
+/// `news-enricher run` against `brokers` with topics `in`, `out`, `dlq` and group `g`.
+fn run_command(brokers: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_news-enricher"));
+    cmd.args(["--log-format", "json", "run", "--brokers", brokers])
+        .args(["--input-topic", "in", "--output-topic", "out"])
+        .args(["--dlq-topic", "dlq", "--group-id", "g"]);
+    cmd
 }
 
 /// Per-partition values of a gauge in a `/metrics` text.

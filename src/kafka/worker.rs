@@ -1,6 +1,7 @@
 //! The worker loop: consume, hand to processing threads, produce, commit, shut down.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -108,6 +109,29 @@ pub async fn run_worker(
     run(cfg, shared, shutdown).await
 }
 
+/// Runs one start-up step unless the shutdown comes first: `None` then, and the step is
+/// dropped (a blocking call inside it finishes on its own thread, its result unused).
+async fn unless_stopped<T>(
+    shutdown: &mut Pin<&mut impl Future<Output = ()>>,
+    step: impl Future<Output = T>,
+) -> Option<T> {
+    tokio::select! {
+        biased;
+        _ = shutdown.as_mut() => None,
+        done = step => Some(done),
+    }
+}
+
+/// What a worker stopped during start-up reports: nothing consumed, so nothing to finish.
+fn stopped_while_starting(shared: &Shared) -> WorkerSummary {
+    shared.set_ready(false);
+    tracing::info!("shutdown requested while starting: stopping before consuming anything");
+    WorkerSummary {
+        clean: true,
+        ..WorkerSummary::default()
+    }
+}
+
 /// Aborts a background task when dropped, on every exit path.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
@@ -122,6 +146,7 @@ async fn run(
     shared: Arc<Shared>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<WorkerSummary, WorkerError> {
+    tokio::pin!(shutdown);
     // Start-up (topic checks, index restore) can take minutes; the process is alive meanwhile.
     // The guard stops these beats however start-up ends; then the consume loop beats itself.
     let starting = AbortOnDrop({
@@ -148,16 +173,24 @@ async fn run(
             transaction: signals.clone(),
         },
     )?);
-    check_topics(&producer, &cfg).await?;
+    let Some(checked) = unless_stopped(&mut shutdown, check_topics(&producer, &cfg)).await else {
+        return Ok(stopped_while_starting(&shared));
+    };
+    checked?;
     let transactions = match (&cfg.transactions, signals) {
         (Some(settings), Some(signals)) => {
             let (producer, settings) = (producer.clone(), settings.clone());
-            let started = tokio::task::spawn_blocking(move || {
+            let starting = tokio::task::spawn_blocking(move || {
                 Transactions::start(producer, settings, signals)
-            })
-            .await
-            .map_err(|e| WorkerError::Startup(e.to_string()))?
-            .map_err(|e| WorkerError::Startup(format!("cannot initialise transactions: {e}")))?;
+            });
+            let Some(started) = unless_stopped(&mut shutdown, starting).await else {
+                return Ok(stopped_while_starting(&shared));
+            };
+            let started = started
+                .map_err(|e| WorkerError::Startup(e.to_string()))?
+                .map_err(|e| {
+                    WorkerError::Startup(format!("cannot initialise transactions: {e}"))
+                })?;
             Some(Arc::new(started))
         }
         _ => None,
@@ -176,7 +209,20 @@ async fn run(
     let dedup_index = SharedIndex::new(cfg.dedup.clone());
     let stop_follower = Arc::new(AtomicBool::new(false));
     let follower = match &cfg.dedup_index_topic {
-        Some(topic) => Some(restore_and_follow(&cfg, topic, &dedup_index, &stop_follower).await?),
+        Some(topic) => {
+            let restoring = restore_and_follow(&cfg, topic, &dedup_index, &stop_follower);
+            match unless_stopped(&mut shutdown, restoring).await {
+                Some(follower) => Some(follower?),
+                None => {
+                    // A follower started after this point sees the flag and stops at once.
+                    stop_follower.store(true, Ordering::Relaxed);
+                    if let Some(t) = &transactions {
+                        t.abandon();
+                    }
+                    return Ok(stopped_while_starting(&shared));
+                }
+            }
+        }
         None => None,
     };
     shared.set_ready(true);
@@ -217,7 +263,7 @@ async fn run(
     );
 
     drop(starting);
-    let outcome = consume_loop(&cfg, &consumer, &shared, &senders, shutdown).await;
+    let outcome = consume_loop(&cfg, &consumer, &shared, &senders, shutdown.as_mut()).await;
     shared.set_ready(false);
     // Closing the job channels lets the processing threads finish what they hold and exit.
     drop(senders);
