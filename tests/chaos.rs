@@ -222,14 +222,44 @@ fn chaos(mode: Mode) {
             raw.len(),
             counts.values().sum::<usize>()
         );
+        if duplicates > 0 {
+            describe_duplicates(
+                &broker.bootstrap,
+                &t.output,
+                all.valid_ids.len() + duplicates,
+            );
+        }
         assert_eq!(
-            duplicates, 0,
-            "a read_committed reader must see each article once (seed {seed})"
+            duplicates,
+            0,
+            "a read_committed reader must see each article once (seed {seed}); log: {}",
+            log.display()
         );
         assert_eq!(
             dead.len(),
             all.malformed_keys.len(),
             "each malformed message dead-lettered once (seed {seed})"
         );
+    }
+}
+
+/// Prints where the copies of duplicated articles are, to tell a transaction committed twice
+/// from two incarnations' overlapping batches.
+fn describe_duplicates(bootstrap: &str, topic: &str, n: usize) {
+    let out = support::consume_all(bootstrap, topic, n, Duration::from_secs(30));
+    let mut copies: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for r in &out {
+        let v: serde_json::Value = serde_json::from_slice(&r.payload).unwrap_or_default();
+        let p = &v["provenance"];
+        copies
+            .entry(v["id"].as_str().unwrap_or("?").to_owned())
+            .or_default()
+            .push(format!(
+                "out {}@{} from {}@{} at {}",
+                r.partition, r.offset, p["partition"], p["offset"], p["processed_at"]
+            ));
+    }
+    for (id, c) in copies.iter().filter(|(_, c)| c.len() > 1).take(60) {
+        eprintln!("duplicate {id}: {}", c.join("; "));
     }
 }

@@ -412,6 +412,8 @@ pub struct Delivery {
     pub input_timestamp_ms: Option<i64>,
     /// Why a dead letter was written.
     pub reason: Option<&'static str>,
+    /// Exactly-once: the transaction it was sent in (see [`super::transaction::Signals::epoch`]).
+    pub epoch: u64,
 }
 
 /// The producer's callbacks: acknowledgements feed the offset tracker directly, on librdkafka's
@@ -477,7 +479,7 @@ impl ProducerContext for ProducerCallbacks {
                 );
                 match &self.transaction {
                     // The transaction aborts and the batch is done again.
-                    Some(signals) => signals.doom(&what),
+                    Some(signals) => signals.record_failed(delivery.epoch, &what),
                     // The idempotent producer has retried until `message.timeout.ms`; the
                     // record is lost. Stop: committing past it would lose the article (or its
                     // dedup memory).

@@ -109,6 +109,8 @@ impl Publisher {
             return;
         }
         let pending = Pending::new(ticket, records.len());
+        // Read under the hold on the transaction, so it is the one these records go into.
+        let epoch = self.transactions.as_ref().map_or(0, |t| t.epoch());
         shared
             .unacknowledged
             .fetch_add(records.len(), std::sync::atomic::Ordering::AcqRel);
@@ -120,6 +122,7 @@ impl Publisher {
                     kind: r.kind,
                     input_timestamp_ms: r.input_timestamp_ms,
                     reason: r.reason,
+                    epoch,
                 }),
             );
             if let Some(k) = r.key {
@@ -150,7 +153,6 @@ impl Publisher {
                     std::thread::sleep(Duration::from_millis(5));
                 }
                 Err((e, back)) => {
-                    shared.record_settled();
                     let ticket = &back.delivery_opaque.pending.ticket;
                     let what = format!(
                         "cannot enqueue record for {} offset {}: {e}",
@@ -162,6 +164,8 @@ impl Publisher {
                         Some(txn) => txn.doom(&what),
                         None => shared.set_fatal(what),
                     }
+                    // After the doom, so a transaction waiting for this record sees why.
+                    shared.record_settled();
                     return;
                 }
             }

@@ -23,7 +23,7 @@
 //! that cannot take transactions) stop the worker without committing; it exits non-zero.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
@@ -49,9 +49,32 @@ pub struct Signals {
     pub doomed: AtomicBool,
     /// Wakes the consume loop to end the transaction now (full, or doomed).
     pub due: Notify,
+    /// Which transaction is open: counts up as each begins. A record carries the number of the
+    /// transaction it was sent in, so the failure of a record purged by an abort (reported
+    /// after the next transaction began) does not doom the next one.
+    pub epoch: AtomicU64,
 }
 
 impl Signals {
+    /// The transaction now open; read while holding it (see [`Transactions::enter`]).
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// A record sent in transaction `epoch` failed: that transaction, if still open, can only
+    /// be aborted. A record of an earlier one was purged by its abort and is redone anyway.
+    pub fn record_failed(&self, epoch: u64, why: &str) {
+        if epoch == self.epoch() {
+            self.doom(why);
+        } else {
+            tracing::debug!(
+                error = why,
+                epoch,
+                "a record of an aborted transaction was purged"
+            );
+        }
+    }
+
     /// A record of the open transaction failed.
     pub fn doom(&self, why: &str) {
         if !self.doomed.swap(true, Ordering::AcqRel) {
@@ -129,6 +152,11 @@ impl Transactions {
     /// Something of the open transaction failed: it will be aborted and its batch redone.
     pub fn doom(&self, why: &str) {
         self.signals.doom(why);
+    }
+
+    /// The open transaction's number, for the records sent in it (see [`Signals::epoch`]).
+    pub fn epoch(&self) -> u64 {
+        self.signals.epoch()
     }
 
     /// How long a transaction stays open at most.
@@ -245,6 +273,7 @@ impl Transactions {
             return ended;
         }
         self.messages.store(0, Ordering::Release);
+        self.signals.epoch.fetch_add(1, Ordering::AcqRel);
         self.signals.doomed.store(false, Ordering::Release);
         *self.began.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
         if let Err(e) = self.producer.begin_transaction() {
@@ -266,15 +295,18 @@ impl Transactions {
         // Every record sent in the transaction acknowledged (or failed), and every
         // acknowledgement applied to the tracker, so its committable offsets are final.
         let t0 = Instant::now();
-        if !self.flush(shared, deadline) {
-            return self.abort(
-                shared,
-                "its records were not acknowledged in time",
-                deadline,
-            );
-        }
-        if self.signals.doomed.load(Ordering::Acquire) {
-            return self.abort(shared, "a record failed", deadline);
+        // A doomed transaction is aborted without waiting for the rest of its records: in
+        // that state librdkafka holds them back until the abort purges them.
+        match self.flush(shared, deadline) {
+            Flushed::All => {}
+            Flushed::Doomed => return self.abort(shared, "a record failed", deadline),
+            Flushed::Timeout => {
+                return self.abort(
+                    shared,
+                    "its records were not acknowledged in time",
+                    deadline,
+                )
+            }
         }
         let flushed = t0.elapsed();
         let offsets = shared.tracker().uncommitted();
@@ -327,19 +359,29 @@ impl Transactions {
     /// `Producer::flush`: rust-rdkafka's polls in 100 ms steps on a queue the producer's own
     /// thread drains, so every transaction would pay 100 ms; the delivery callback counts
     /// the records down as they are acknowledged (they leave after `linger.ms` anyway).
-    fn flush(&self, shared: &Shared, deadline: Instant) -> bool {
+    fn flush(&self, shared: &Shared, deadline: Instant) -> Flushed {
+        let doomed = || self.signals.doomed.load(Ordering::Acquire);
         loop {
+            if doomed() {
+                return Flushed::Doomed;
+            }
             if shared.fatal().is_some() {
-                return false;
+                return Flushed::Timeout;
             }
             // Short steps so the liveness heartbeat keeps beating through a broker outage.
             shared.beat();
             let step = deadline.min(Instant::now() + Duration::from_secs(1));
-            if shared.wait_until(step, |_| shared.unacknowledged.load(Ordering::Acquire) == 0) {
-                return true;
+            // A failed record settles (and wakes this wait) after dooming the transaction.
+            if shared.wait_until(step, |_| {
+                doomed() || shared.unacknowledged.load(Ordering::Acquire) == 0
+            }) {
+                if doomed() {
+                    return Flushed::Doomed;
+                }
+                return Flushed::All;
             }
             if Instant::now() >= deadline {
-                return false;
+                return Flushed::Timeout;
             }
         }
     }
@@ -403,6 +445,16 @@ impl Transactions {
     }
 }
 
+/// How waiting for a transaction's acknowledgements ended.
+enum Flushed {
+    /// Every record acknowledged.
+    All,
+    /// A record failed: the rest need not be waited for.
+    Doomed,
+    /// The deadline passed, or the worker is stopping.
+    Timeout,
+}
+
 /// Why a transactional call did not succeed.
 enum Call {
     /// The transaction must be aborted.
@@ -441,5 +493,20 @@ fn retry(
         }
         tracing::debug!(error = %e, what, "transactional call failed; retrying");
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_purged_record_of_an_aborted_transaction_does_not_doom_the_next() {
+        let signals = Signals::default();
+        signals.epoch.fetch_add(1, Ordering::AcqRel);
+        signals.record_failed(0, "purged by the abort of transaction 0");
+        assert!(!signals.doomed.load(Ordering::Acquire));
+        signals.record_failed(1, "failed in the open transaction");
+        assert!(signals.doomed.load(Ordering::Acquire));
     }
 }

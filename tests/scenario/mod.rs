@@ -139,6 +139,13 @@ pub struct RunningWorker {
 
 impl RunningWorker {
     pub fn start(cfg: WorkerConfig) -> RunningWorker {
+        // `TEST_LOG=news_enricher=debug` shows the in-process worker's log (with --nocapture).
+        if let Ok(filter) = std::env::var("TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
+        }
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let handle = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -293,7 +300,10 @@ pub fn spawn_worker(
         )
         .args(FAST_GROUP.iter().flat_map(|p| ["--kafka-property", p]))
         .args(extra)
-        .env("RUST_LOG", "info")
+        .env(
+            "RUST_LOG",
+            std::env::var("WORKER_RUST_LOG").unwrap_or_else(|_| "info".into()),
+        )
         .stdout(std::process::Stdio::null())
         .stderr(log)
         .spawn()
