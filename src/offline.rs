@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use chrono::Utc;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
 use crate::enrich::{Enricher, Outcome, RawMessage};
 
@@ -98,7 +98,16 @@ pub fn run(
         ProgressBar::hidden()
     };
     bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} articles {per_sec} eta {eta}")
+        ProgressStyle::with_template("{bar:40} {pos}/{len} articles {rate} eta {eta}")
+            .map(|style| {
+                // indicatif's own `{per_sec}` prints four decimals ("1,671.8408/s").
+                style.with_key(
+                    "rate",
+                    |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{}", articles_per_second(state.per_sec()));
+                    },
+                )
+            })
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     for msg in batches.iter().flatten() {
@@ -132,4 +141,31 @@ pub fn run(
     bar.finish_and_clear();
     out.flush()?;
     Ok(summary)
+}
+
+/// A rate as a person reads it: whole articles per second with thousands separators.
+fn articles_per_second(rate: f64) -> String {
+    let whole = rate.max(0.0).round() as u64;
+    let digits = whole.to_string();
+    let mut out = String::with_capacity(digits.len() + 8);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out + "/s"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::articles_per_second;
+
+    #[test]
+    fn the_progress_rate_is_whole_articles_with_separators() {
+        assert_eq!(articles_per_second(1671.8408), "1,672/s");
+        assert_eq!(articles_per_second(999.4), "999/s");
+        assert_eq!(articles_per_second(1_234_567.0), "1,234,567/s");
+        assert_eq!(articles_per_second(0.2), "0/s");
+    }
 }
