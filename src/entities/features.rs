@@ -11,13 +11,11 @@
 
 use super::gazetteer::{Tags, TAG_KINDS};
 
-/// Per-token facts computed once per sentence and shared by the templates of its neighbours.
-/// Only the lower-case form is kept as text (prefixes and suffixes are cut from it); the word
-/// and its shape are needed only as hashes.
-#[derive(Debug, Clone)]
+/// Per-token facts shared by the templates of its neighbours: hashes and flags only, so it is
+/// `Copy` and a word seen again in an article costs a copy, not a re-analysis (see
+/// [`TokenInfo::new`] for the features that need the text itself).
+#[derive(Debug, Clone, Copy)]
 pub struct TokenInfo {
-    /// Lower case, digits folded to `0`, curly quotes straightened (as CoNLL writes them).
-    pub lower: String,
     /// Gazetteer memberships.
     pub tags: Tags,
     /// Spelling flags (see [`TokenInfo::new`]).
@@ -67,8 +65,9 @@ impl Scratch {
 }
 
 impl TokenInfo {
-    /// Facts about one token.
-    pub fn new(text: &str, tags: Tags) -> Self {
+    /// Facts about one token; its word features are appended to `local`. Everything here
+    /// depends on the text alone except `tags`, which the caller may change per occurrence.
+    pub fn new(text: &str, tags: Tags, local: &mut Vec<u64>) -> Self {
         let mut word = Scratch::new();
         let mut shape = Scratch::new();
         let mut lower = String::with_capacity(text.len());
@@ -124,16 +123,17 @@ impl TokenInfo {
         .enumerate()
         .map(|(b, &f)| u64::from(f) << b)
         .sum();
-        TokenInfo {
+        let info = TokenInfo {
             word_h: word.hash(),
             lower_h: text_hash(lower.as_bytes()),
             shape_h: shape.hash(),
-            lower,
             tags,
             flags,
             letters,
             upper,
-        }
+        };
+        word_features(&info, &lower, local);
+        info
     }
 }
 
@@ -240,11 +240,36 @@ impl SentenceInfo {
 const BOS: u64 = 0x0b05;
 const EOS: u64 = 0x0e05;
 
-/// Appends the feature hashes of token `i` of `sent` to `out`.
-pub fn token_features(sent: &[TokenInfo], s: SentenceInfo, i: usize, out: &mut Vec<u64>) {
+/// The templates that look only at the word itself (its spelling, prefixes, suffixes, shape),
+/// computed with [`TokenInfo::new`] while the lower-case text is at hand. `lower`: lower case,
+/// digits folded to `0`, curly quotes straightened (as CoNLL writes them).
+fn word_features(tok: &TokenInfo, lower: &str, out: &mut Vec<u64>) {
+    let mut k = Sink { out };
+    let bytes = lower.as_bytes();
+    k.add(T::Bias, &[]);
+    k.add(T::Word, &[tok.word_h]);
+    k.add(T::Lower, &[tok.lower_h]);
+    let mut front = lower.char_indices().map(|(b, _)| b).skip(1);
+    let mut back = lower.char_indices().rev().map(|(b, _)| b);
+    for _ in 0..4 {
+        let (Some(p), Some(s)) = (front.next().or(Some(bytes.len())), back.next()) else {
+            break;
+        };
+        k.add(T::Prefix, &[text_hash(&bytes[..p])]);
+        k.add(T::Suffix, &[text_hash(&bytes[s..])]);
+        if p == bytes.len() {
+            break;
+        }
+    }
+    k.add(T::Shape, &[tok.shape_h]);
+}
+
+/// Appends the feature hashes of token `i` of `sent` that depend on its context (neighbours,
+/// position, gazetteer tags) to `out`. A token's features are its word features (from
+/// [`TokenInfo::new`]) followed by these.
+pub fn context_features(sent: &[TokenInfo], s: SentenceInfo, i: usize, out: &mut Vec<u64>) {
     let mut k = Sink { out };
     let tok = &sent[i];
-    let lower = tok.lower.as_bytes();
     let get =
         |j: isize| -> Option<&TokenInfo> { usize::try_from(j).ok().and_then(|j| sent.get(j)) };
     let at = |j: isize, f: fn(&TokenInfo) -> u64| -> u64 {
@@ -259,22 +284,6 @@ pub fn token_features(sent: &[TokenInfo], s: SentenceInfo, i: usize, out: &mut V
     let prev_lower = at(ii - 1, |t| t.lower_h);
     let next_lower = at(ii + 1, |t| t.lower_h);
 
-    k.add(T::Bias, &[]);
-    k.add(T::Word, &[tok.word_h]);
-    k.add(T::Lower, &[lw]);
-    let mut front = tok.lower.char_indices().map(|(b, _)| b).skip(1);
-    let mut back = tok.lower.char_indices().rev().map(|(b, _)| b);
-    for _ in 0..4 {
-        let (Some(p), Some(s)) = (front.next().or(Some(lower.len())), back.next()) else {
-            break;
-        };
-        k.add(T::Prefix, &[text_hash(&lower[..p])]);
-        k.add(T::Suffix, &[text_hash(&lower[s..])]);
-        if p == lower.len() {
-            break;
-        }
-    }
-    k.add(T::Shape, &[tok.shape_h]);
     k.add(T::ShapeLower, &[tok.shape_h, prev_lower]);
 
     let flag_bits = tok.flags | u64::from(i == 0) << 5 | u64::from(s.headline) << 6;

@@ -19,9 +19,10 @@ pub mod model;
 pub mod resolve;
 pub mod tokens;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use features::{token_features, SentenceInfo, TokenInfo};
+use features::{context_features, SentenceInfo, TokenInfo};
 use gazetteer::{Gazetteer, Tags};
 use model::{Model, ModelError, Type, LABELS};
 
@@ -72,18 +73,26 @@ impl Tagger {
         &self.model
     }
 
-    /// Feature hashes of every token of one sentence.
+    /// Feature hashes of every token of one sentence (training and evaluation): each token's
+    /// word features, then its context features.
     pub fn sentence_features(&self, words: &[&str]) -> Vec<Vec<u64>> {
         let tags = self.gazetteer.tag(words);
-        let infos = infos(words, &tags);
-        let s = SentenceInfo::new(&infos);
-        (0..infos.len())
-            .map(|i| {
+        let mut feats: Vec<Vec<u64>> = Vec::with_capacity(words.len());
+        let infos: Vec<TokenInfo> = words
+            .iter()
+            .zip(&tags)
+            .map(|(w, &t)| {
                 let mut f = Vec::with_capacity(48);
-                token_features(&infos, s, i, &mut f);
-                f
+                let info = TokenInfo::new(w, t, &mut f);
+                feats.push(f);
+                info
             })
-            .collect()
+            .collect();
+        let s = SentenceInfo::new(&infos);
+        for (i, f) in feats.iter_mut().enumerate() {
+            context_features(&infos, s, i, f);
+        }
+        feats
     }
 
     /// Entity spans (token index ranges and types) of one sentence.
@@ -91,31 +100,76 @@ impl Tagger {
         self.tag_words_with(words, &self.gazetteer.tag(words))
     }
 
-    /// [`Tagger::tag_words`] with the sentence's gazetteer tags already computed (the extractor
-    /// tags the whole article once).
+    /// [`Tagger::tag_words`] with the sentence's gazetteer tags already computed.
     pub fn tag_words_with(&self, words: &[&str], tags: &[Tags]) -> Vec<(usize, usize, Type)> {
+        self.tag_sentence(&mut WordMemo::default(), words, tags)
+    }
+
+    /// [`Tagger::tag_words_with`] for one sentence of an article whose words `memo` remembers:
+    /// a word already seen in the article is not analysed or weighed again (the extractor tags
+    /// a whole article sentence by sentence with one memo). Same result as without the memo.
+    pub fn tag_sentence<'w>(
+        &self,
+        memo: &mut WordMemo<'w>,
+        words: &[&'w str],
+        tags: &[Tags],
+    ) -> Vec<(usize, usize, Type)> {
         if words.is_empty() {
             return Vec::new();
         }
-        let infos = infos(words, tags);
+        let ids: Vec<u32> = words.iter().map(|w| memo.id(w, &self.model)).collect();
+        let infos: Vec<TokenInfo> = ids
+            .iter()
+            .zip(tags)
+            .map(|(&id, &t)| {
+                let mut info = memo.infos[id as usize];
+                info.tags = t;
+                info
+            })
+            .collect();
         let s = SentenceInfo::new(&infos);
-        let mut feats = Vec::with_capacity(48);
-        let mut em = vec![[0f32; LABELS]; infos.len()];
-        for (i, e) in em.iter_mut().enumerate() {
-            feats.clear();
-            token_features(&infos, s, i, &mut feats);
-            self.model.emissions(&feats, e);
-        }
+        let mut feats = Vec::with_capacity(32);
+        let em: Vec<[f32; LABELS]> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, &id)| {
+                feats.clear();
+                context_features(&infos, s, i, &mut feats);
+                let mut acc = memo.weights[id as usize];
+                self.model.accumulate(&feats, &mut acc);
+                self.model.scores(&acc)
+            })
+            .collect();
         model::spans(&self.model.viterbi(&em))
     }
 }
 
-fn infos(words: &[&str], tags: &[Tags]) -> Vec<TokenInfo> {
-    words
-        .iter()
-        .zip(tags)
-        .map(|(w, &t)| TokenInfo::new(w, t))
-        .collect()
+/// The distinct words of one article with what the tagger derives from each word alone: its
+/// [`TokenInfo`] (gazetteer tags aside) and the summed weights of its word features. Articles
+/// repeat their words (names, "the", "said"), and these are most of a token's cost.
+#[derive(Default)]
+pub struct WordMemo<'w> {
+    ids: HashMap<&'w str, u32, foldhash::fast::FixedState>,
+    infos: Vec<TokenInfo>,
+    weights: Vec<[i32; LABELS]>,
+    scratch: Vec<u64>,
+}
+
+impl<'w> WordMemo<'w> {
+    fn id(&mut self, word: &'w str, model: &Model) -> u32 {
+        if let Some(&id) = self.ids.get(word) {
+            return id;
+        }
+        self.scratch.clear();
+        let info = TokenInfo::new(word, Tags::default(), &mut self.scratch);
+        let mut acc = [0i32; LABELS];
+        model.accumulate(&self.scratch, &mut acc);
+        let id = self.infos.len() as u32;
+        self.infos.push(info);
+        self.weights.push(acc);
+        self.ids.insert(word, id);
+        id
+    }
 }
 
 /// The entity stage.

@@ -270,6 +270,13 @@ impl Model {
     /// Sums the weights of `feats` into `scores`.
     pub fn emissions(&self, feats: &[u64], scores: &mut [f32; LABELS]) {
         let mut acc = [0i32; LABELS];
+        self.accumulate(feats, &mut acc);
+        *scores = self.scores(&acc);
+    }
+
+    /// Adds the quantised weights of `feats` to `acc`. Integer sums are exact and order-free,
+    /// so a word's own features can be summed once and reused wherever the word recurs.
+    pub fn accumulate(&self, feats: &[u64], acc: &mut [i32; LABELS]) {
         for f in feats {
             if let Some(row) = self.rows.get(f) {
                 for (s, &w) in acc.iter_mut().zip(row) {
@@ -277,9 +284,11 @@ impl Model {
                 }
             }
         }
-        for (s, a) in scores.iter_mut().zip(acc) {
-            *s = a as f32 / self.scale;
-        }
+    }
+
+    /// Emission scores of summed weights.
+    pub fn scores(&self, acc: &[i32; LABELS]) -> [f32; LABELS] {
+        acc.map(|a| a as f32 / self.scale)
     }
 
     /// Best label sequence for per-token emission scores.

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::gazetteer::{kind, Gazetteer, Pos, Tags};
 use super::model::Type;
 use super::tokens::{sentences, tokenize, Token};
-use super::Tagger;
+use super::{Tagger, WordMemo};
 
 /// Entity types in the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -465,12 +465,13 @@ impl Extractor {
         let tags = gaz.tag(&words);
         let sents = sentences(body, &tokens);
         let mut spans: Vec<(usize, usize, EntityType, MentionSource)> = Vec::new();
+        let mut memo = WordMemo::default();
         for range in &sents {
             let base = range.start;
             let mut sent: Vec<(usize, usize, EntityType, MentionSource)> = Vec::new();
-            for (s, e, t) in self
-                .tagger
-                .tag_words_with(&words[range.clone()], &tags[range.clone()])
+            for (s, e, t) in
+                self.tagger
+                    .tag_sentence(&mut memo, &words[range.clone()], &tags[range.clone()])
             {
                 let (first, last) = (base + s, base + e - 1);
                 let kind = match t {
