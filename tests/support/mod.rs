@@ -29,6 +29,8 @@
 // Each test binary compiles its own copy of this module and uses only some of it.
 #![allow(dead_code)]
 
+pub mod txn_markers;
+
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{Read, Seek, SeekFrom};
