@@ -28,7 +28,7 @@ use news_enricher::dedup::minhash::{self, Signature, SIGNATURE_LEN};
 use news_enricher::dedup::{DedupStage, SharedIndex};
 use news_enricher::enrich::{Enricher, Outcome, RawMessage};
 use news_enricher::record::{DedupStatus, EnrichedRecord, Provenance};
-use news_enricher::stage::{Pipeline, Stage, StageKind, StageSettings};
+use news_enricher::stage::{Pipeline, Reading, Stage, StageKind, StageSettings};
 
 const THRESHOLD: f64 = 0.8;
 
@@ -1046,7 +1046,9 @@ fn throughput(texts: &[String], prefill: usize, probes_per_run: usize, runs: usi
         let mut batch = records.clone();
         let t0 = Instant::now();
         for r in &mut batch {
-            stage.process(r).expect("dedup never rejects");
+            stage
+                .process(r, &mut Reading::default())
+                .expect("dedup never rejects");
         }
         rates.push(batch.len() as f64 / t0.elapsed().as_secs_f64());
     }

@@ -8,6 +8,8 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
+use crate::claims::doc::Layout;
+use crate::claims::words::WordClasses;
 use crate::claims::{ClaimFinder, ClaimStage};
 use crate::dedup::index::IndexConfig;
 use crate::dedup::{DedupStage, SharedIndex};
@@ -41,8 +43,33 @@ impl StageError {
 pub trait Stage: Send + Sync {
     /// Name used in configuration, provenance and dead-letter headers.
     fn name(&self) -> &'static str;
-    /// Adds this stage's findings to `record`.
-    fn process(&self, record: &mut EnrichedRecord) -> Result<(), StageError>;
+    /// Adds this stage's findings to `record`. `reading` holds what earlier stages derived from
+    /// the same body (its words), to reuse instead of redoing.
+    fn process(&self, record: &mut EnrichedRecord, reading: &mut Reading)
+        -> Result<(), StageError>;
+}
+
+/// What stages have derived from one article's body, kept for the stages after them: the body
+/// is split into words once per article, not once per stage that reads words (entities,
+/// claims, stance). The pipeline starts each article with an empty one; stages do not change
+/// the body.
+#[derive(Debug, Default)]
+pub struct Reading {
+    layout: Option<Layout>,
+}
+
+impl Reading {
+    /// The body's tokens and sentences, made on first use.
+    pub fn layout(&mut self, body: &str) -> &Layout {
+        self.layout.get_or_insert_with(|| Layout::split(body))
+    }
+
+    /// [`Reading::layout`] with each token's word classes looked up.
+    pub fn classified(&mut self, body: &str, words: &WordClasses) -> &Layout {
+        let layout = self.layout.get_or_insert_with(|| Layout::split(body));
+        layout.classify(body, words);
+        layout
+    }
 }
 
 /// The stages a pipeline can be built from, by configuration name.
@@ -179,9 +206,10 @@ impl Pipeline {
         record: &mut EnrichedRecord,
         observe: &mut dyn FnMut(&'static str, Duration),
     ) -> Result<(), PipelineError> {
+        let mut reading = Reading::default();
         for stage in &self.stages {
             let started = Instant::now();
-            let outcome = catch_unwind(AssertUnwindSafe(|| stage.process(record)));
+            let outcome = catch_unwind(AssertUnwindSafe(|| stage.process(record, &mut reading)));
             observe(stage.name(), started.elapsed());
             let result = match outcome {
                 Ok(result) => result,

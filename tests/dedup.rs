@@ -15,7 +15,7 @@ use news_enricher::dedup::index::IndexConfig;
 use news_enricher::dedup::{DedupStage, SharedIndex};
 use news_enricher::enrich::{Enricher, Outcome, RawMessage};
 use news_enricher::record::{Dedup, DedupStatus, EnrichedRecord, MatchedOn, Provenance};
-use news_enricher::stage::{Pipeline, Stage, StageKind, StageSettings};
+use news_enricher::stage::{Pipeline, Reading, Stage, StageKind, StageSettings};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -60,7 +60,9 @@ fn check(stage: &dyn Stage, input: Value, at: At) -> (Dedup, String) {
     let mut r = record(&input, at);
     assert_eq!(r.dedup.status, DedupStatus::NotChecked);
     assert!(r.index_entry.is_none());
-    stage.process(&mut r).expect("dedup never rejects");
+    stage
+        .process(&mut r, &mut Reading::default())
+        .expect("dedup never rejects");
     // What the stage remembers (and the shell publishes to the index topic) is the same verdict.
     // Nothing is published when nothing was remembered (an id already remembered from another
     // position, a window of size 0), which tests/dedup_index.rs covers.

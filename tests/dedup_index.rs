@@ -16,7 +16,7 @@ use news_enricher::dedup::minhash::{exact_jaccard, shingle_hashes, SIGNATURE_BYT
 use news_enricher::dedup::{DedupStage, SharedIndex};
 use news_enricher::enrich::{Enricher, Outcome, RawMessage};
 use news_enricher::record::{Dedup, DedupStatus, EnrichedRecord, MatchedOn, Provenance};
-use news_enricher::stage::{Pipeline, Stage, StageKind, StageSettings};
+use news_enricher::stage::{Pipeline, Reading, Stage, StageKind, StageSettings};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -84,7 +84,9 @@ impl Feed {
     fn add(&mut self, id: &str, body: &str, event_time: i64) -> (Dedup, Option<IndexEntry>) {
         self.offset += 1;
         let mut r = record(id, body, event_time, self.offset);
-        self.stage.process(&mut r).expect("dedup never rejects");
+        self.stage
+            .process(&mut r, &mut Reading::default())
+            .expect("dedup never rejects");
         (r.dedup, r.index_entry)
     }
 
@@ -103,7 +105,7 @@ impl Feed {
 fn entry(id: &str, body: &str, event_time: i64) -> IndexEntry {
     let scratch = stage(IndexConfig::default());
     let mut r = record(id, body, event_time, 0);
-    scratch.process(&mut r).unwrap();
+    scratch.process(&mut r, &mut Reading::default()).unwrap();
     r.index_entry.unwrap()
 }
 
@@ -358,12 +360,14 @@ fn redelivery_of_a_near_duplicate_repeats_its_verdict_exactly() {
     let mut feed = Feed::new(IndexConfig::default());
     feed.add("orig", STORY, t0());
     let mut r = record("copy", &copy, t0() + 60, 77);
-    feed.stage.process(&mut r).unwrap();
+    feed.stage.process(&mut r, &mut Reading::default()).unwrap();
     let first = r.dedup.clone();
     assert_eq!(first.status, DedupStatus::NearDuplicate);
     // Same id, same position: the first verdict, bit for bit (similarity included).
     let mut again = record("copy", &copy, t0() + 60, 77);
-    feed.stage.process(&mut again).unwrap();
+    feed.stage
+        .process(&mut again, &mut Reading::default())
+        .unwrap();
     assert_eq!(again.dedup, first);
 }
 
@@ -471,7 +475,7 @@ fn one_undated_article_does_not_disable_dedup_for_a_dated_archive() {
                 ..Provenance::new(processed_at, vec!["dedup".into()])
             },
         );
-        s.process(&mut r).unwrap();
+        s.process(&mut r, &mut Reading::default()).unwrap();
         r.dedup
     };
     run(
@@ -823,7 +827,7 @@ fn seed_article_reports_one_repeated_paragraph_through_the_stage() {
     );
     let s = stage(IndexConfig::default());
     assert_eq!(Stage::name(&s), "dedup");
-    s.process(&mut r).unwrap();
+    s.process(&mut r, &mut Reading::default()).unwrap();
     assert_eq!(r.dedup.status, DedupStatus::Unique);
     assert_eq!(r.dedup.cluster_id.as_deref(), Some(r.id.as_str()));
     assert_eq!(

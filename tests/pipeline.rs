@@ -11,7 +11,9 @@ use news_enricher::entities::{Entity, EntityType};
 use news_enricher::record::{
     DedupStatus, EnrichedRecord, Provenance, SCHEMA_VERSION, WORKER_VERSION,
 };
-use news_enricher::stage::{Pipeline, PipelineError, Stage, StageError, StageKind, StageSettings};
+use news_enricher::stage::{
+    Pipeline, PipelineError, Reading, Stage, StageError, StageKind, StageSettings,
+};
 use serde_json::{json, Value};
 
 // ---------------------------------------------------------------------------------------------
@@ -39,7 +41,7 @@ impl Stage for Mark {
     fn name(&self) -> &'static str {
         self.0
     }
-    fn process(&self, record: &mut EnrichedRecord) -> Result<(), StageError> {
+    fn process(&self, record: &mut EnrichedRecord, _: &mut Reading) -> Result<(), StageError> {
         record.entities.push(mark(self.0));
         Ok(())
     }
@@ -52,7 +54,7 @@ impl Stage for Reject {
     fn name(&self) -> &'static str {
         self.0
     }
-    fn process(&self, record: &mut EnrichedRecord) -> Result<(), StageError> {
+    fn process(&self, record: &mut EnrichedRecord, _: &mut Reading) -> Result<(), StageError> {
         record.entities.push(mark(self.0));
         Err(StageError::Rejected(format!("{} says no", self.0)))
     }
@@ -65,7 +67,7 @@ impl Stage for Boom {
     fn name(&self) -> &'static str {
         self.0
     }
-    fn process(&self, _record: &mut EnrichedRecord) -> Result<(), StageError> {
+    fn process(&self, _record: &mut EnrichedRecord, _: &mut Reading) -> Result<(), StageError> {
         panic!("boom in {}", self.0);
     }
 }
@@ -77,7 +79,7 @@ impl Stage for BoomAny {
     fn name(&self) -> &'static str {
         "boom_any"
     }
-    fn process(&self, _record: &mut EnrichedRecord) -> Result<(), StageError> {
+    fn process(&self, _record: &mut EnrichedRecord, _: &mut Reading) -> Result<(), StageError> {
         std::panic::panic_any(42_u32)
     }
 }
@@ -92,7 +94,7 @@ impl Stage for Requires {
     fn name(&self) -> &'static str {
         self.name
     }
-    fn process(&self, record: &mut EnrichedRecord) -> Result<(), StageError> {
+    fn process(&self, record: &mut EnrichedRecord, _: &mut Reading) -> Result<(), StageError> {
         if record.entities.last().map(|e| e.name.as_str()) != Some(self.after) {
             return Err(StageError::Rejected(format!("{} has not run", self.after)));
         }

@@ -36,13 +36,51 @@ pub struct Doc<'a> {
     token_chars: Vec<(usize, usize)>,
 }
 
-impl<'a> Doc<'a> {
-    /// Tokenises `body` and maps `entities`' mentions (char offsets) onto the tokens.
-    pub fn new(body: &'a str, entities: &'a [Entity]) -> Self {
+/// What a body's words are, whatever its entities: tokens, sentences, lower-case forms, word
+/// classes, paragraph breaks and char offsets. Owned (byte spans, not borrowed tokens), so one
+/// can be kept beside the record while stages change it: the body is split into words once
+/// per article for the entity, claim and stance stages (see [`crate::stage::Reading`]).
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    /// Tokens as byte spans of the body.
+    spans: Vec<(usize, usize)>,
+    sentences: Vec<Range<usize>>,
+    sentence_of: Vec<u32>,
+    /// Lower-case text of tokens not already lower case (’ written as '); `None`: as written.
+    lower: Vec<Option<String>>,
+    /// Word classes of each token; empty until [`Layout::classify`].
+    classes: Vec<u32>,
+    paragraph_start: Vec<bool>,
+    token_chars: Vec<(usize, usize)>,
+}
+
+impl Layout {
+    /// Splits `body` into tokens and sentences, and prepares everything a [`Doc`] reads.
+    pub fn new(body: &str) -> Self {
+        let mut layout = Layout::split(body);
+        layout.prepare(body);
+        layout
+    }
+
+    /// Only splits `body` into tokens and sentences (what the entity stage reads); the rest is
+    /// made when the layout is classified.
+    pub fn split(body: &str) -> Self {
         let tokens = tokenize(body);
-        let sents = sentences(body, &tokens);
+        Layout {
+            sentences: sentences(body, &tokens),
+            spans: tokens.iter().map(|t| (t.start, t.end)).collect(),
+            ..Layout::default()
+        }
+    }
+
+    /// Sentence of each token, lower-case forms, paragraph breaks, char offsets; once.
+    fn prepare(&mut self, body: &str) {
+        if self.token_chars.len() == self.spans.len() {
+            return;
+        }
+        let tokens = self.tokens(body);
         let mut sentence_of = vec![0u32; tokens.len()];
-        for (k, r) in sents.iter().enumerate() {
+        for (k, r) in self.sentences.iter().enumerate() {
             sentence_of[r.clone()]
                 .iter_mut()
                 .for_each(|s| *s = k as u32);
@@ -60,6 +98,120 @@ impl<'a> Doc<'a> {
             let end = count_to(t.end);
             token_chars.push((start, end));
         }
+        self.lower = tokens
+            .iter()
+            .map(|t| {
+                if t.text
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || !b.is_ascii_alphabetic() && b.is_ascii())
+                {
+                    None
+                } else if t.text.is_ascii() {
+                    Some(t.text.to_ascii_lowercase())
+                } else {
+                    Some(t.text.replace('’', "'").to_lowercase())
+                }
+            })
+            .collect();
+        self.paragraph_start = (0..tokens.len())
+            .map(|i| i > 0 && body[tokens[i - 1].end..tokens[i].start].contains('\n'))
+            .collect();
+        self.sentence_of = sentence_of;
+        self.token_chars = token_chars;
+    }
+
+    /// Looks up each token's word classes, once (and prepares the rest a [`Doc`] reads).
+    pub fn classify(&mut self, body: &str, words: &WordClasses) {
+        self.prepare(body);
+        if self.classes.len() != self.spans.len() {
+            self.classes = (0..self.spans.len())
+                .map(|i| words.of(self.lower(body, i)))
+                .collect();
+        }
+    }
+
+    /// The tokens of `body` (the body this layout was made of).
+    pub fn tokens<'b>(&self, body: &'b str) -> Vec<Token<'b>> {
+        self.spans
+            .iter()
+            .map(|&(start, end)| Token {
+                text: &body[start..end],
+                start,
+                end,
+            })
+            .collect()
+    }
+
+    /// Sentences as token ranges.
+    pub fn sentences(&self) -> &[Range<usize>] {
+        &self.sentences
+    }
+
+    fn lower<'b>(&'b self, body: &'b str, i: usize) -> &'b str {
+        let (start, end) = self.spans[i];
+        self.lower[i].as_deref().unwrap_or(&body[start..end])
+    }
+}
+
+impl<'a> Doc<'a> {
+    /// Tokenises `body` and maps `entities`' mentions (char offsets) onto the tokens.
+    pub fn new(body: &'a str, entities: &'a [Entity]) -> Self {
+        Doc::owning(body, entities, Layout::new(body))
+    }
+
+    /// [`Doc::new`] with each token's word classes looked up once.
+    pub fn with_classes(body: &'a str, entities: &'a [Entity], words: &WordClasses) -> Self {
+        let mut layout = Layout::new(body);
+        layout.classify(body, words);
+        Doc::owning(body, entities, layout)
+    }
+
+    fn owning(body: &'a str, entities: &'a [Entity], mut layout: Layout) -> Self {
+        let tokens = layout.tokens(body);
+        let lower = std::mem::take(&mut layout.lower)
+            .into_iter()
+            .zip(&tokens)
+            .map(|(l, t)| l.map_or(Cow::Borrowed(t.text), Cow::Owned))
+            .collect();
+        Doc::assemble(body, entities, tokens, lower, layout)
+    }
+
+    /// The doc of `body` from its `layout`, already classified (see [`Layout::classify`]).
+    pub fn over(body: &'a str, entities: &'a [Entity], layout: &'a Layout) -> Self {
+        debug_assert_eq!(
+            layout.token_chars.len(),
+            layout.spans.len(),
+            "layout classified"
+        );
+        let tokens = layout.tokens(body);
+        let lower = (0..tokens.len())
+            .map(|i| Cow::Borrowed(layout.lower(body, i)))
+            .collect();
+        Doc::assemble(
+            body,
+            entities,
+            tokens,
+            lower,
+            Layout {
+                spans: Vec::new(),
+                sentences: layout.sentences.clone(),
+                sentence_of: layout.sentence_of.clone(),
+                lower: Vec::new(),
+                classes: layout.classes.clone(),
+                paragraph_start: layout.paragraph_start.clone(),
+                token_chars: layout.token_chars.clone(),
+            },
+        )
+    }
+
+    fn assemble(
+        body: &'a str,
+        entities: &'a [Entity],
+        tokens: Vec<Token<'a>>,
+        lower: Vec<Cow<'a, str>>,
+        layout: Layout,
+    ) -> Self {
+        let token_chars = layout.token_chars;
         let mut entity_of = vec![None; tokens.len()];
         let mut mention_of = vec![None; tokens.len()];
         for (e, ent) in entities.iter().enumerate() {
@@ -72,44 +224,19 @@ impl<'a> Doc<'a> {
                 }
             }
         }
-        let lower = tokens
-            .iter()
-            .map(|t| {
-                if t.text
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || !b.is_ascii_alphabetic() && b.is_ascii())
-                {
-                    Cow::Borrowed(t.text)
-                } else if t.text.is_ascii() {
-                    Cow::Owned(t.text.to_ascii_lowercase())
-                } else {
-                    Cow::Owned(t.text.replace('’', "'").to_lowercase())
-                }
-            })
-            .collect();
-        let paragraph_start = (0..tokens.len())
-            .map(|i| i > 0 && body[tokens[i - 1].end..tokens[i].start].contains('\n'))
-            .collect();
         Doc {
             body,
             tokens,
             lower,
-            sentences: sents,
-            sentence_of,
-            paragraph_start,
+            sentences: layout.sentences,
+            sentence_of: layout.sentence_of,
+            paragraph_start: layout.paragraph_start,
             entity_of,
             mention_of,
             entities,
-            classes: Vec::new(),
+            classes: layout.classes,
             token_chars,
         }
-    }
-
-    /// [`Doc::new`] with each token's word classes looked up once.
-    pub fn with_classes(body: &'a str, entities: &'a [Entity], words: &WordClasses) -> Self {
-        let mut doc = Doc::new(body, entities);
-        doc.classes = doc.lower.iter().map(|w| words.of(w)).collect();
-        doc
     }
 
     /// Whether token `i` is in any of the word classes `mask` (bits of

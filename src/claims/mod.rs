@@ -35,7 +35,8 @@ use sources::{FirstNames, Head, Resolved, Resolver};
 use crate::entities::gazetteer::Gazetteer;
 use crate::entities::Entity;
 use crate::record::{Claim, ClaimRule, EnrichedRecord, SpeakerRule};
-use crate::stage::{Stage, StageError};
+use crate::stage::{Reading, Stage, StageError};
+use words::WordClasses;
 
 /// First names by gender (hand-written), for pronoun agreement here and in the stance stage.
 pub const FIRST_NAMES_TSV: &str = include_str!("../../data/lexicons/first_names.tsv");
@@ -63,15 +64,25 @@ impl ClaimFinder {
 
     /// The claims of `body`, whose entities are `entities`, in text order of their content.
     pub fn claims(&self, body: &str, entities: &[Entity]) -> Vec<Claim> {
-        let doc = Doc::with_classes(body, entities, &self.words);
+        self.claims_in(&Doc::with_classes(body, entities, &self.words))
+    }
+
+    /// The word classes the finder reads (a [`Doc`] for [`ClaimFinder::claims_in`] is
+    /// classified with them).
+    pub fn words(&self) -> &WordClasses {
+        &self.words
+    }
+
+    /// [`ClaimFinder::claims`] of a doc already made, with word classes.
+    pub fn claims_in(&self, doc: &Doc<'_>) -> Vec<Claim> {
         if doc.is_empty() {
             return Vec::new();
         }
-        let quotes = quotes::find(&doc);
-        let finder = Finder::new(&doc, &quotes, &self.cues);
+        let quotes = quotes::find(doc);
+        let finder = Finder::new(doc, &quotes, &self.cues);
         let quoted = finder.quoted();
         let mut found = finder.find();
-        strip_edge_marks(&doc, &mut found);
+        strip_edge_marks(doc, &mut found);
         found.sort_by_key(|f| (f.anchor(), f.content.start));
         let found = drop_nested_duplicates(found);
         // Sources of claims nested in another's content ("Robin Cook said Lord Goldsmith's
@@ -83,8 +94,8 @@ impl ClaimFinder {
             .filter(|(_, &n)| !n)
             .filter_map(|(f, _)| f.source.as_ref())
             .collect();
-        let resolver = Resolver::new(&doc, &self.gazetteer, &self.names, &quoted, &sources);
-        let claims = resolve(&doc, &resolver, &found, &nested);
+        let resolver = Resolver::new(doc, &self.gazetteer, &self.names, &quoted, &sources);
+        let claims = resolve(doc, &resolver, &found, &nested);
         repeats::merge(claims)
     }
 }
@@ -281,8 +292,16 @@ impl Stage for ClaimStage {
         "claims"
     }
 
-    fn process(&self, record: &mut EnrichedRecord) -> Result<(), StageError> {
-        record.claims = self.finder.claims(&record.article.body, &record.entities);
+    fn process(
+        &self,
+        record: &mut EnrichedRecord,
+        reading: &mut Reading,
+    ) -> Result<(), StageError> {
+        let body = &record.article.body;
+        let layout = reading.classified(body, self.finder.words());
+        record.claims = self
+            .finder
+            .claims_in(&Doc::over(body, &record.entities, layout));
         Ok(())
     }
 }

@@ -22,7 +22,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::article::normalise_text;
 use crate::record::{Dedup, EnrichedRecord, Provenance};
-use crate::stage::{Stage, StageError};
+use crate::stage::{Reading, Stage, StageError};
 use index::{DedupIndex, IndexConfig, IndexEntry, Probe};
 
 /// How far ahead of processing time a publication date is believed.
@@ -110,7 +110,7 @@ impl Stage for DedupStage {
         "dedup"
     }
 
-    fn process(&self, record: &mut EnrichedRecord) -> Result<(), StageError> {
+    fn process(&self, record: &mut EnrichedRecord, _: &mut Reading) -> Result<(), StageError> {
         // Everything expensive happens before taking the lock.
         let normalised = normalise_text(&record.article.body);
         let shingles = minhash::shingle_hashes(&normalised);

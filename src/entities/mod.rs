@@ -29,7 +29,7 @@ use model::{Model, ModelError, Type, LABELS};
 pub use resolve::{Entity, EntityType, Mention};
 
 use crate::record::EnrichedRecord;
-use crate::stage::{Stage, StageError};
+use crate::stage::{Reading, Stage, StageError};
 
 /// The trained model compiled into the binary (`news-enricher train ner` writes it).
 const BUNDLED_MODEL: &[u8] = include_bytes!("../../models/ner.bin");
@@ -191,8 +191,16 @@ impl Stage for EntityStage {
         "entities"
     }
 
-    fn process(&self, record: &mut EnrichedRecord) -> Result<(), StageError> {
-        record.entities = self.extractor.extract(&record.article.body);
+    fn process(
+        &self,
+        record: &mut EnrichedRecord,
+        reading: &mut Reading,
+    ) -> Result<(), StageError> {
+        let body = &record.article.body;
+        let layout = reading.layout(body);
+        record.entities =
+            self.extractor
+                .extract_from(body, &layout.tokens(body), layout.sentences());
         Ok(())
     }
 }

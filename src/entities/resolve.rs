@@ -20,6 +20,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::ops::Range;
+
 use super::gazetteer::{kind, Gazetteer, Pos, Tags};
 use super::model::Type;
 use super::tokens::{sentences, tokenize, Token};
@@ -460,13 +462,22 @@ impl Extractor {
     /// Entities of `body`, in order of first mention.
     pub fn extract(&self, body: &str) -> Vec<Entity> {
         let tokens = tokenize(body);
+        self.extract_from(body, &tokens, &sentences(body, &tokens))
+    }
+
+    /// [`Extractor::extract`] of a body already split into `tokens` and `sents`.
+    pub fn extract_from(
+        &self,
+        body: &str,
+        tokens: &[Token<'_>],
+        sents: &[Range<usize>],
+    ) -> Vec<Entity> {
         let words: Vec<&str> = tokens.iter().map(|t| t.text).collect();
         let gaz = self.tagger.gazetteer();
         let tags = gaz.tag(&words);
-        let sents = sentences(body, &tokens);
         let mut spans: Vec<(usize, usize, EntityType, MentionSource)> = Vec::new();
         let mut memo = WordMemo::default();
-        for range in &sents {
+        for range in sents {
             let base = range.start;
             let mut sent: Vec<(usize, usize, EntityType, MentionSource)> = Vec::new();
             for (s, e, t) in
@@ -494,7 +505,7 @@ impl Extractor {
         }
         let sentence_start: Vec<bool> = {
             let mut v = vec![false; tokens.len()];
-            for r in &sents {
+            for r in sents {
                 // The first word after opening quotes starts the sentence.
                 if let Some(i) =
                     (r.start..r.end).find(|&i| words[i].chars().any(char::is_alphanumeric))
@@ -531,13 +542,13 @@ impl Extractor {
                 source,
             })
             .collect();
-        add_gazetteer_mentions(&tokens, &words, &tags, &covered, &mut raws);
-        clean_mentions(gaz, &self.not_names, &tokens, &words, &mut raws);
+        add_gazetteer_mentions(tokens, &words, &tags, &covered, &mut raws);
+        clean_mentions(gaz, &self.not_names, tokens, &words, &mut raws);
         drop_capitalised_common_words(&words, &sentence_start, &mut raws);
         drop_works(body, &words, &mut raws);
         drop_documents(&words, &mut raws);
         raws.sort_by_key(|r| r.start);
-        group(gaz, body, &tokens, raws)
+        group(gaz, body, tokens, raws)
     }
 }
 

@@ -282,9 +282,17 @@ pub fn stances(
     if entities.is_empty() || claims.is_empty() {
         return Vec::new();
     }
-    let doc = scorer.doc(body, entities);
+    stances_in(&scorer.doc(body, entities), claims, scorer)
+}
+
+/// [`stances`] over a doc already made (classified with the scorer's word classes).
+pub fn stances_in(doc: &Doc<'_>, claims: &[Claim], scorer: &TargetScorer) -> Vec<Stance> {
+    let entities = doc.entities;
+    if entities.is_empty() || claims.is_empty() {
+        return Vec::new();
+    }
     let mut out = Vec::new();
-    for c in candidates(&doc, claims, scorer) {
+    for c in candidates(doc, claims, scorer) {
         let rules = c.decision.as_ref().map(|d| (d.rule, d.label));
         // Alone, the model decides only an argument of the content, and a side only by a word
         // of the target's own clause that judges it (as the `model` rule).
@@ -294,7 +302,7 @@ pub fn stances(
                     || decisive.is_some_and(|k| {
                         c.clause.contains(&k)
                             && !c.target.mention.contains(&k)
-                            && decide::may_judge(&doc, k)
+                            && decide::may_judge(doc, k)
                     }))
         };
         let Some(p) = verdict::publish(&scorer.verdict, &c.features, rules, alone_may) else {
@@ -354,10 +362,12 @@ impl crate::stage::Stage for StanceStage {
     fn process(
         &self,
         record: &mut crate::record::EnrichedRecord,
+        reading: &mut crate::stage::Reading,
     ) -> Result<(), crate::stage::StageError> {
-        record.stances = stances(
-            &record.article.body,
-            &record.entities,
+        let body = &record.article.body;
+        let layout = reading.classified(body, &self.scorer.words);
+        record.stances = stances_in(
+            &Doc::over(body, &record.entities, layout),
             &record.claims,
             &self.scorer,
         );
