@@ -56,13 +56,16 @@ const PRONOUNS: &[&str] = &[
 /// A lexicon of words with a score: sentiment valence or stance cue polarity.
 #[derive(Debug, Default, Clone)]
 pub struct Lexicon {
-    words: HashMap<String, f32>,
-    /// Prefix entries (`retaliat*`), longest first.
-    prefixes: Vec<(String, f32)>,
+    words: HashMap<String, f32, foldhash::fast::FixedState>,
+    /// Prefix entries (`retaliat*`) by their text, and the byte lengths they come in, longest
+    /// first: a word is looked up by its own prefixes of those lengths, not against every entry.
+    prefixes: HashMap<String, f32, foldhash::fast::FixedState>,
+    prefix_lens: Vec<usize>,
 }
 
 impl Lexicon {
-    /// Parses `word<TAB>score` lines (`#` comments); a trailing `*` makes a prefix entry.
+    /// Parses `word<TAB>score` lines (`#` comments); a trailing `*` makes a prefix entry. A
+    /// word or prefix listed twice keeps its first score.
     pub fn parse(tsv: &str) -> Self {
         let mut lex = Lexicon::default();
         for line in tsv.lines().filter(|l| !l.is_empty() && !l.starts_with('#')) {
@@ -74,31 +77,43 @@ impl Lexicon {
                 continue;
             };
             match w.strip_suffix('*') {
-                Some(p) => lex.prefixes.push((p.to_owned(), v)),
+                Some(p) => {
+                    lex.prefixes.entry(p.to_owned()).or_insert(v);
+                }
                 None => {
                     lex.words.insert(w.to_owned(), v);
                 }
             }
         }
-        lex.prefixes
-            .sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+        lex.prefix_lens = lex.prefixes.keys().map(String::len).collect();
+        lex.prefix_lens.sort_unstable_by(|a, b| b.cmp(a));
+        lex.prefix_lens.dedup();
         lex
     }
 
     /// Score of a lower-case word, if listed.
     pub fn get(&self, lower: &str) -> Option<f32> {
-        self.entry(lower).map(|(_, v)| v)
+        self.lookup(lower).map(|(_, v)| v)
     }
 
     /// The entry matching a lower-case word, as listed (`accus*` for "accused"), and its score.
     pub fn entry(&self, lower: &str) -> Option<(String, f32)> {
+        self.lookup(lower).map(|(prefix, v)| match prefix {
+            Some(p) => (format!("{p}*"), v),
+            None => (lower.to_owned(), v),
+        })
+    }
+
+    /// The score of `lower`, with the prefix entry it matched (`None`: the word itself). The
+    /// longest matching prefix wins.
+    fn lookup<'w>(&self, lower: &'w str) -> Option<(Option<&'w str>, f32)> {
         if let Some(&v) = self.words.get(lower) {
-            return Some((lower.to_owned(), v));
+            return Some((None, v));
         }
-        self.prefixes
+        self.prefix_lens
             .iter()
-            .find(|(p, _)| lower.starts_with(p.as_str()))
-            .map(|(p, v)| (format!("{p}*"), *v))
+            .filter_map(|&n| lower.get(..n))
+            .find_map(|p| self.prefixes.get(p).map(|&v| (Some(p), v)))
     }
 }
 
@@ -448,5 +463,26 @@ pub fn train(examples: &[Example], settings: TrainSettings) -> Model {
         .collect();
     Model {
         weights: linear::train(&examples, settings),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Lexicon;
+
+    #[test]
+    fn a_word_beats_a_prefix_and_the_longest_prefix_wins() {
+        let lex = Lexicon::parse(
+            "# test\naccus*\t-1\naccusat*\t-2\naccused\t-3\naccus*\t9\ncondemn\t-1.5\n",
+        );
+        assert_eq!(lex.entry("accused"), Some(("accused".into(), -3.0)));
+        assert_eq!(lex.entry("accusation"), Some(("accusat*".into(), -2.0)));
+        // Listed twice: the first score counts.
+        assert_eq!(lex.entry("accuser"), Some(("accus*".into(), -1.0)));
+        assert_eq!(lex.entry("accus"), Some(("accus*".into(), -1.0)));
+        assert_eq!(lex.get("condemn"), Some(-1.5));
+        assert_eq!(lex.get("acc"), None);
+        assert_eq!(lex.get("condemned"), None);
+        assert_eq!(lex.get("é"), None);
     }
 }
