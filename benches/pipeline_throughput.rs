@@ -12,19 +12,21 @@
 //! Modes alternate so machine noise hits both alike; medians are reported.
 
 mod common;
+#[path = "common/kafka.rs"]
+mod kafka;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
 use common::{bbc_texts, env_usize, median};
+use kafka::{start, worker_config};
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 use chrono::Utc;
 use news_enricher::article::Limits;
-use news_enricher::config::{RunArgs, DEFAULT_MAX_OUTPUT_BYTES};
+use news_enricher::config::DEFAULT_MAX_OUTPUT_BYTES;
 use news_enricher::enrich::{Enricher, RawMessage};
-use news_enricher::kafka::run_worker;
 use news_enricher::stage::{Pipeline, StageKind, StageSettings};
 use support::{Tansu, TestRecord};
 
@@ -37,44 +39,14 @@ fn kafka_rate(
     tag: &str,
 ) -> f64 {
     let n: i64 = ends.values().sum();
-    let output = support::unique_name(&format!("bench-out-{tag}"));
-    let dlq = support::unique_name(&format!("bench-dlq-{tag}"));
-    let group = support::unique_name(&format!("bench-group-{tag}"));
-    broker.create_topic(&output, 3);
-    broker.create_topic(&dlq, 1);
-    let cfg = RunArgs {
-        brokers: Some(broker.bootstrap.clone()),
-        input_topic: Some(input.to_owned()),
-        output_topic: Some(output.clone()),
-        dlq_topic: Some(dlq),
-        group_id: Some(group.clone()),
-        stages: Some(stages.to_vec()),
-        commit_interval_ms: Some(50),
-        kafka_properties: vec![
-            "consumer.session.timeout.ms=6000".into(),
-            "consumer.heartbeat.interval.ms=500".into(),
-        ],
-        http_addr: Some("off".into()),
-        ..RunArgs::default()
-    }
-    .resolve()
-    .expect("bench config");
-
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let worker = std::thread::spawn(move || {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(run_worker(cfg, async {
-                let _ = stopped.await;
-            }))
+    let (cfg, output) = worker_config(broker, input, tag, |a| {
+        a.stages = Some(stages.to_vec());
+        a.commit_interval_ms = Some(50);
     });
-
+    let group = cfg.group_id.clone();
+    let worker = start(cfg);
     let took = common::time_to_commit(&broker.bootstrap, input, &output, &group, ends);
-    let _ = stop.send(());
-    let summary = worker.join().unwrap().expect("worker ran cleanly");
+    let summary = worker.stop();
     assert_eq!(summary.consumed as i64, n, "every article consumed once");
     n as f64 / took.as_secs_f64()
 }
