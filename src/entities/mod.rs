@@ -149,7 +149,9 @@ impl Tagger {
 /// repeat their words (names, "the", "said"), and these are most of a token's cost.
 #[derive(Default)]
 pub struct WordMemo<'w> {
-    ids: HashMap<&'w str, u32, foldhash::fast::FixedState>,
+    /// Random seed: the keys are an article's words, untrusted input that must not be able to
+    /// collide on purpose.
+    ids: HashMap<&'w str, u32, foldhash::fast::RandomState>,
     infos: Vec<TokenInfo>,
     weights: Vec<[i32; LABELS]>,
     scratch: Vec<u64>,

@@ -20,7 +20,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
+
+/// Sets and maps of an article's words: foldhash is much cheaper than SipHash for these
+/// per-token look-ups, and its random per-process seed keeps an article's words from being
+/// chosen to collide (they are untrusted input).
+type FastSet<T> = HashSet<T, foldhash::fast::RandomState>;
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 use super::gazetteer::{kind, Gazetteer, Pos, Tags};
 use super::model::Type;
@@ -112,7 +119,7 @@ struct Raw {
 /// Turns bodies into entities.
 pub struct Extractor {
     tagger: Tagger,
-    not_names: std::collections::HashSet<&'static str>,
+    not_names: FastSet<&'static str>,
 }
 
 const NOT_NAMES_TSV: &str = include_str!("../../data/lexicons/not_names.tsv");
@@ -170,20 +177,19 @@ const ROLE_SUFFIXES: &[&str] = &[
 /// article also uses the word in lower case mid-sentence: a common word, not a name. A word the
 /// article capitalises mid-sentence too ("the Budget", "Labour") keeps its mentions.
 fn drop_capitalised_common_words(words: &[&str], sentence_start: &[bool], raws: &mut Vec<Raw>) {
-    use std::collections::{HashMap, HashSet};
-    let mut lower_mid: HashSet<String> = HashSet::new();
-    let mut capital_mid: HashSet<&str> = HashSet::new();
+    let mut lower_mid: FastSet<&str> = FastSet::default();
+    let mut capital_mid: FastSet<&str> = FastSet::default();
     for (i, w) in words.iter().enumerate() {
         let Some(first) = w.chars().next() else {
             continue;
         };
         if first.is_lowercase() {
-            lower_mid.insert((*w).to_owned());
+            lower_mid.insert(w);
         } else if first.is_uppercase() && !sentence_start[i] && i > 0 && !is_opening(words[i - 1]) {
             capital_mid.insert(w);
         }
     }
-    let mut verdict: HashMap<usize, bool> = HashMap::new();
+    let mut verdict: FastMap<usize, bool> = FastMap::default();
     raws.retain(|r| {
         if r.first != r.last || r.source != MentionSource::Tagger {
             return true;
@@ -196,9 +202,9 @@ fn drop_capitalised_common_words(words: &[&str], sentence_start: &[bool], raws: 
         {
             return true;
         }
-        *verdict
-            .entry(r.first)
-            .or_insert_with(|| capital_mid.contains(w) || !lower_mid.contains(&w.to_lowercase()))
+        *verdict.entry(r.first).or_insert_with(|| {
+            capital_mid.contains(w) || !lower_mid.contains(w.to_lowercase().as_str())
+        })
     });
 }
 
@@ -281,7 +287,7 @@ const BEFORE_WORK_NOUN: &[&str] = &[
 /// right after a work noun ("her film Vera Drake") is a title in all its mentions, and a title
 /// is neither a source nor a target.
 fn drop_works(body: &str, words: &[&str], raws: &mut Vec<Raw>) {
-    let titles: std::collections::HashSet<&str> = raws
+    let titles: FastSet<&str> = raws
         .iter()
         .filter(|r| {
             r.kind != EntityType::Norp
@@ -331,7 +337,7 @@ fn is_opening(w: &str) -> bool {
 /// An all-capitals acronym ("US", "ME") is a name.
 fn clean_mentions(
     gaz: &Gazetteer,
-    not_names: &std::collections::HashSet<&'static str>,
+    not_names: &FastSet<&'static str>,
     tokens: &[Token<'_>],
     words: &[&str],
     raws: &mut Vec<Raw>,
