@@ -64,7 +64,9 @@ impl Reading {
         self.layout.get_or_insert_with(|| Layout::split(body))
     }
 
-    /// [`Reading::layout`] with each token's word classes looked up.
+    /// [`Reading::layout`] with each token's word classes looked up. The classes are looked up
+    /// once, with the first `words` given: the claim and stance stages both read the bundled
+    /// word classes, so they share them.
     pub fn classified(&mut self, body: &str, words: &WordClasses) -> &Layout {
         let layout = self.layout.get_or_insert_with(|| Layout::split(body));
         layout.classify(body, words);

@@ -1,8 +1,10 @@
 //! Feature templates of the tagger: what it looks at to decide a token's label.
 //!
 //! Features are hashed (one seed per template, over per-token hashes), so no feature strings
-//! are built or stored; the model maps hashes to weights. Training and tagging
-//! call the same [`token_features`], which is what makes `eval ner` measure the worker's tagger.
+//! are built or stored; the model maps hashes to weights. Training and tagging compute the
+//! same features — a token's word features in [`TokenInfo::new`], then [`context_features`] —
+//! which is what makes `eval ner` measure the worker's tagger. Tagging an article computes a
+//! word's own features once however often it recurs (see [`super::WordMemo`]).
 //!
 //! The templates are the classic ones for CoNLL-style NER with a linear model (Ratinov & Roth,
 //! CoNLL 2009; Collins 2002): the word and its lower-case form, prefixes and suffixes, word
