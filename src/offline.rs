@@ -145,16 +145,7 @@ pub fn run(
 
 /// A rate as a person reads it: whole articles per second with thousands separators.
 fn articles_per_second(rate: f64) -> String {
-    let whole = rate.max(0.0).round() as u64;
-    let digits = whole.to_string();
-    let mut out = String::with_capacity(digits.len() + 8);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out + "/s"
+    format!("{}/s", indicatif::HumanCount(rate.max(0.0).round() as u64))
 }
 
 #[cfg(test)]
