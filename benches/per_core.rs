@@ -16,6 +16,7 @@
 //! ≥ 10,000/s, claims + stance ≥ 20,000/s, dedup ≥ 30,000/s; two threads ≥ 1.8× one.
 
 mod common;
+use common::thread_cpu;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,17 +27,6 @@ use news_enricher::article::Limits;
 use news_enricher::config::DEFAULT_MAX_OUTPUT_BYTES;
 use news_enricher::enrich::{Enricher, RawMessage};
 use news_enricher::stage::{Pipeline, StageKind, StageSettings};
-
-/// CPU time this thread has run.
-fn thread_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
-    let ns = stat
-        .split_whitespace()
-        .next()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    Duration::from_nanos(ns)
-}
 
 fn enricher(stages: &[StageKind]) -> Enricher {
     Enricher::new(

@@ -154,7 +154,7 @@ impl Enricher {
                 stage: e.stage,
             });
         }
-        let index_record = match record.index_entry.take().map(|e| serde_json::to_vec(&e)) {
+        let index_record = match record.index_entry.take().map(|e| e.encode()) {
             None => None,
             Some(Ok(v)) => Some(v),
             Some(Err(e)) => {

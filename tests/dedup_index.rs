@@ -11,8 +11,10 @@ use std::path::Path;
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use news_enricher::article::{decode, normalise_text, Limits};
 use news_enricher::config::DedupPolicy;
-use news_enricher::dedup::index::{DedupIndex, IndexConfig, IndexEntry, Probe, Verdict};
-use news_enricher::dedup::minhash::{exact_jaccard, shingle_hashes, SIGNATURE_BYTES};
+use news_enricher::dedup::index::{
+    DedupIndex, IndexConfig, IndexEntry, Probe, Verdict, COMPACT_V1,
+};
+use news_enricher::dedup::minhash::{exact_jaccard, shingle_hashes, Signature, SIGNATURE_BYTES};
 use news_enricher::dedup::{DedupStage, SharedIndex};
 use news_enricher::enrich::{Enricher, Outcome, RawMessage};
 use news_enricher::record::{Dedup, DedupStatus, EnrichedRecord, MatchedOn, Provenance};
@@ -696,6 +698,64 @@ fn index_entries_round_trip_through_json() {
 }
 
 #[test]
+fn index_records_are_compact_and_json_records_are_still_read() {
+    let (_, out, _) = history();
+    for (_, e) in &out {
+        let compact = e.encode().unwrap();
+        assert_eq!(compact[0], COMPACT_V1);
+        assert_eq!(&IndexEntry::decode(&compact).unwrap(), e);
+        // What builds before the compact form published.
+        let json = serde_json::to_vec(e).unwrap();
+        assert_eq!(&IndexEntry::decode(&json).unwrap(), e);
+        assert!(
+            compact.len() * 2 < json.len(),
+            "{} compact bytes against {} JSON bytes",
+            compact.len(),
+            json.len()
+        );
+        // A truncated record is refused, not misread.
+        for cut in [1, compact.len() / 2, compact.len() - 1] {
+            assert!(IndexEntry::decode(&compact[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+    // A newer build's form, garbage and an empty value are refused.
+    for bad in [&[0xD2, 0, 0][..], b"not an index entry", b""] {
+        assert!(IndexEntry::decode(bad).is_err(), "{bad:?}");
+    }
+}
+
+/// The compact form is not self-describing: a field added or a variant moved changes these
+/// bytes, and must come with a new first byte (see `COMPACT_V1`).
+#[test]
+fn compact_record_bytes_are_pinned() {
+    let mut bytes = [0u8; SIGNATURE_BYTES];
+    for (i, b) in bytes.iter_mut().enumerate() {
+        *b = i as u8;
+    }
+    let e = IndexEntry {
+        id: "a1".into(),
+        origin: 300,
+        event_time: -2,
+        text_key: 1,
+        url_key: None,
+        signature: Signature::from_bytes(&bytes),
+        verdict: Verdict {
+            status: DedupStatus::NearDuplicate,
+            duplicate_of: Some("b".into()),
+            cluster_id: "c".into(),
+            matched_on: Some(MatchedOn::Minhash),
+            similarity: Some(0.5),
+        },
+    };
+    let mut expected = vec![0xD1, 2, b'a', b'1', 0xAC, 0x02, 0x03, 0x01, 0x00, 64];
+    expected.extend(bytes);
+    expected.extend([3, 1, 1, b'b', 1, b'c', 1, 2, 1]);
+    expected.extend(0.5f64.to_le_bytes());
+    assert_eq!(e.encode().unwrap(), expected);
+    assert_eq!(IndexEntry::decode(&expected).unwrap(), e);
+}
+
+#[test]
 fn remember_is_idempotent_by_id() {
     let (feed, out, _) = history();
     let mut index = feed.stage.index().lock();
@@ -869,7 +929,7 @@ fn enricher(policy: DedupPolicy) -> Enricher {
 }
 
 fn index_entry_of(out: &news_enricher::enrich::Output) -> IndexEntry {
-    serde_json::from_slice(out.index_record.as_deref().expect("an index record"))
+    IndexEntry::decode(out.index_record.as_deref().expect("an index record"))
         .expect("the index record is an IndexEntry")
 }
 

@@ -5,6 +5,8 @@
 
 use std::path::PathBuf;
 
+pub mod synthetic_index;
+
 /// The 2,225 BBC article texts (train, val, test in order), or `None` when the data is absent.
 /// `NEWS_ENRICHER_BBC_DIR` overrides `../shared/data/bbc-news`.
 pub fn bbc_texts() -> Option<Vec<String>> {
@@ -203,4 +205,15 @@ pub fn time_to_commit(
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// CPU time this thread has run.
+pub fn thread_cpu() -> std::time::Duration {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+    let ns = stat
+        .split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    std::time::Duration::from_nanos(ns)
 }

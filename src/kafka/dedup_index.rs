@@ -1,8 +1,8 @@
 //! Persisting and sharing the dedup window through a compacted Kafka topic.
 //!
 //! Every article the dedup stage remembers is published to the index topic (key: article id,
-//! value: [`IndexEntry`] as JSON), next to its output record; the input offset is committed only
-//! when both are acknowledged. On start the worker reads the whole topic into its window
+//! value: [`IndexEntry::encode`]), next to its output record; the input offset is committed
+//! only when both are acknowledged. On start the worker reads the whole topic into its window
 //! **before** it consumes any article ([`restore`]), then keeps reading it ([`follow`]), so a
 //! restarted worker remembers what it saw and every replica learns what the others saw.
 //!
@@ -31,7 +31,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::config::WorkerConfig;
-use crate::dedup::index::IndexEntry;
+use crate::dedup::index::{IndexEntry, IndexRecordError};
 use crate::dedup::SharedIndex;
 
 /// A consumer that reads every partition of the index topic from the beginning, outside any
@@ -45,13 +45,18 @@ pub fn index_consumer(cfg: &WorkerConfig, topic: &str) -> Result<BaseConsumer, K
         .set("enable.auto.offset.store", "false")
         .set("enable.partition.eof", "true")
         .set("fetch.wait.max.ms", "100")
+        // librdkafka stops fetching a partition for this long once its local queue is full
+        // (64 MB by default), which a restore always reaches: at the default 1,000 ms the
+        // restoring thread sat idle 60% of the time, at 0 librdkafka's thread spun on the
+        // queue's lock; 5–100 ms restored equally fast (`benches/dedup_restore.rs`).
+        .set("fetch.queue.backoff.ms", "20")
         // No replica may learn an entry from an aborted transaction (exactly-once mode).
         .set("isolation.level", "read_committed")
         .set("client.id", "news-enricher-index");
     for (k, v) in cfg.kafka_common.iter().chain(&cfg.kafka_consumer) {
         if !matches!(
             k.as_str(),
-            "enable.partition.eof" | "group.id" | "fetch.wait.max.ms"
+            "enable.partition.eof" | "group.id" | "fetch.wait.max.ms" | "fetch.queue.backoff.ms"
         ) {
             c.set(k, v);
         }
@@ -68,14 +73,15 @@ pub fn index_consumer(cfg: &WorkerConfig, topic: &str) -> Result<BaseConsumer, K
     Ok(consumer)
 }
 
-/// Remembers one index record. `Err` for a record this version cannot read — damaged, or written
-/// before signatures became one bit per min-hash (a 256-digit `signature`): it is skipped, and
-/// the window simply does not know that article.
-fn apply(index: &SharedIndex, payload: Option<&[u8]>) -> Result<bool, serde_json::Error> {
+/// Remembers one index record. `Err` for a record this version cannot read — damaged, written
+/// by a newer build in a form this one does not know, or written before signatures became one
+/// bit per min-hash (a JSON record with a 256-digit `signature`): it is skipped, and the window
+/// simply does not know that article.
+fn apply(index: &SharedIndex, payload: Option<&[u8]>) -> Result<bool, IndexRecordError> {
     let Some(bytes) = payload else {
         return Ok(false); // a tombstone: nothing to remember
     };
-    let entry = serde_json::from_slice::<IndexEntry>(bytes)?;
+    let entry = IndexEntry::decode(bytes)?;
     Ok(index.lock().remember(&entry))
 }
 
@@ -94,6 +100,20 @@ pub fn restore(
         .iter()
         .map(|e| e.partition())
         .collect();
+    // A hint only (a broker may under-report): the tables then grow once, not a score of times.
+    let records: i64 = consumer
+        .assignment()
+        .map_err(|e| e.to_string())?
+        .elements()
+        .iter()
+        .filter_map(|e| {
+            consumer
+                .fetch_watermarks(e.topic(), e.partition(), Duration::from_secs(5))
+                .ok()
+        })
+        .map(|(low, high)| (high - low).max(0))
+        .sum();
+    index.lock().reserve(records as usize);
     let (mut read, mut remembered, mut unreadable) = (0usize, 0usize, 0usize);
     let mut first_error = None;
     while !pending.is_empty() {
