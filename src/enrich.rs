@@ -11,7 +11,7 @@ use crate::article::{decode, Limits};
 use crate::config::DedupPolicy;
 use crate::dead_letter::DeadLetter;
 use crate::record::{DedupStatus, EnrichedRecord, Provenance, SCHEMA_VERSION};
-use crate::stage::Pipeline;
+use crate::stage::{Pipeline, Reading};
 
 /// A message header: name and optional value, as Kafka allows null header values.
 pub type Header = (String, Option<Vec<u8>>);
@@ -113,14 +113,16 @@ impl Enricher {
     /// Enriches one message. `now` is the processing time stamped into provenance (passed in so
     /// this stays pure and testable).
     pub fn enrich(&self, msg: &RawMessage, now: DateTime<Utc>) -> Outcome {
-        self.enrich_observed(msg, now, &mut |_, _| {})
+        self.enrich_with(msg, now, &mut Reading::default(), &mut |_, _| {})
     }
 
-    /// [`Enricher::enrich`], reporting each stage's wall time to `observe`.
-    pub fn enrich_observed(
+    /// [`Enricher::enrich`] with the `reading` a processing thread keeps from one article to
+    /// the next (see [`Reading`]), reporting each stage's wall time to `observe`.
+    pub fn enrich_with(
         &self,
         msg: &RawMessage,
         now: DateTime<Utc>,
+        reading: &mut Reading,
         observe: &mut dyn FnMut(&'static str, std::time::Duration),
     ) -> Outcome {
         let article = match decode(msg.payload.as_deref(), &self.limits) {
@@ -147,7 +149,7 @@ impl Enricher {
                 ..Provenance::new(now, self.pipeline.stage_names())
             },
         );
-        if let Err(e) = self.pipeline.run_observed(&mut record, observe) {
+        if let Err(e) = self.pipeline.run_with(&mut record, reading, observe) {
             return Outcome::DeadLetter(DeadLetter {
                 reason: e.error.reason(),
                 detail: e.to_string(),

@@ -11,6 +11,7 @@ use chrono::Utc;
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
 use crate::enrich::{Enricher, Outcome, RawMessage};
+use crate::stage::Reading;
 
 /// Totals of an offline run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -110,8 +111,9 @@ pub fn run(
             })
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    let mut reading = Reading::default();
     for msg in batches.iter().flatten() {
-        match enricher.enrich(msg, Utc::now()) {
+        match enricher.enrich_with(msg, Utc::now(), &mut reading, &mut |_, _| {}) {
             Outcome::Enriched(o) => {
                 if o.publish {
                     out.write_all(&o.value)?;

@@ -13,7 +13,7 @@ use crate::claims::words::WordClasses;
 use crate::claims::{ClaimFinder, ClaimStage};
 use crate::dedup::index::IndexConfig;
 use crate::dedup::{DedupStage, SharedIndex};
-use crate::entities::{EntityStage, Tagger};
+use crate::entities::{EntityStage, Tagger, WordMemo};
 use crate::record::EnrichedRecord;
 use crate::stance::{StanceStage, TargetScorer};
 
@@ -51,14 +51,29 @@ pub trait Stage: Send + Sync {
 
 /// What stages have derived from one article's body, kept for the stages after them: the body
 /// is split into words once per article, not once per stage that reads words (entities,
-/// claims, stance). The pipeline starts each article with an empty one; stages do not change
-/// the body.
+/// claims, stance). Stages do not change the body.
+///
+/// A processing thread keeps one `Reading` for all its articles ([`Pipeline::run_with`]): what
+/// belongs to an article is dropped before the next ([`Reading::next_article`]), while what was
+/// learnt about words alone ([`WordMemo`]) is kept. Either way the output is the same.
 #[derive(Debug, Default)]
 pub struct Reading {
     layout: Option<Layout>,
+    words: WordMemo,
 }
 
 impl Reading {
+    /// Forgets the article read last; keeps the memo of words.
+    pub fn next_article(&mut self) {
+        self.layout = None;
+    }
+
+    /// [`Reading::layout`] with the memo of words, for the tagger.
+    pub fn layout_and_words(&mut self, body: &str) -> (&Layout, &mut WordMemo) {
+        let layout = self.layout.get_or_insert_with(|| Layout::split(body));
+        (layout, &mut self.words)
+    }
+
     /// The body's tokens and sentences, made on first use.
     pub fn layout(&mut self, body: &str) -> &Layout {
         self.layout.get_or_insert_with(|| Layout::split(body))
@@ -198,24 +213,31 @@ impl Pipeline {
     /// Runs every stage in order; the first failure stops the run. A panicking stage is reported
     /// as [`StageError::Panicked`] instead of taking the worker down.
     pub fn run(&self, record: &mut EnrichedRecord) -> Result<(), PipelineError> {
-        self.run_observed(record, &mut |_, _| {})
+        self.run_with(record, &mut Reading::default(), &mut |_, _| {})
     }
 
-    /// [`Pipeline::run`], reporting each stage's wall time to `observe` (the shell turns them
+    /// [`Pipeline::run`] with the caller's `reading`, kept from article to article by a
+    /// processing thread, reporting each stage's wall time to `observe` (the shell turns them
     /// into metrics; the stages stay free of them).
-    pub fn run_observed(
+    pub fn run_with(
         &self,
         record: &mut EnrichedRecord,
+        reading: &mut Reading,
         observe: &mut dyn FnMut(&'static str, Duration),
     ) -> Result<(), PipelineError> {
-        let mut reading = Reading::default();
+        reading.next_article();
+        let reading = &mut *reading;
         for stage in &self.stages {
             let started = Instant::now();
-            let outcome = catch_unwind(AssertUnwindSafe(|| stage.process(record, &mut reading)));
+            let outcome = catch_unwind(AssertUnwindSafe(|| stage.process(record, reading)));
             observe(stage.name(), started.elapsed());
             let result = match outcome {
                 Ok(result) => result,
-                Err(panic) => Err(StageError::Panicked(panic_message(&*panic))),
+                Err(panic) => {
+                    // Whatever the stage was filling in may be half done: start afresh.
+                    *reading = Reading::default();
+                    Err(StageError::Panicked(panic_message(&*panic)))
+                }
             };
             result.map_err(|error| PipelineError {
                 stage: stage.name(),

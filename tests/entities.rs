@@ -10,7 +10,8 @@ use std::path::Path;
 use news_enricher::entities::conll;
 use news_enricher::entities::model::Model;
 use news_enricher::entities::resolve::{Extractor, MentionSource};
-use news_enricher::entities::{Entity, EntityType, Tagger};
+use news_enricher::entities::tokens::{sentences, tokenize};
+use news_enricher::entities::{Entity, EntityType, Tagger, WordMemo};
 
 fn extractor() -> Extractor {
     Extractor::new(Tagger::bundled().expect("bundled model"))
@@ -389,4 +390,35 @@ fn laws_papers_and_the_budget_are_no_entities() {
         );
     }
     assert!(names.iter().any(|n| n == "Bill Clinton"), "{names:?}");
+}
+
+/// A processing thread keeps one memo of words for all its articles: the entities are those a
+/// fresh memo per article gives, also when the memo was filled under another model (it must
+/// forget those weights) or overflows and starts over in the middle of an article.
+#[test]
+fn a_memo_kept_across_articles_and_models_changes_nothing() {
+    let mut bodies = vec![seed_body()];
+    bodies.extend(
+        shared_data::bbc_texts("val")
+            .unwrap_or_default()
+            .into_iter()
+            .take(100),
+    );
+    // More distinct words than the memo holds, in one article.
+    let many: String = (0..WordMemo::MAX_WORDS / 2 + 500)
+        .map(|i| format!("The wrd{i}x met kaz{i}y in Paris. "))
+        .collect();
+    bodies.insert(1, many.clone());
+    bodies.push(many);
+    let x = extractor();
+    let untrained = Extractor::new(Tagger::with_model(
+        Model::from_bytes(&Model::empty_bytes()).unwrap(),
+    ));
+    let mut memo = WordMemo::default();
+    for (i, body) in bodies.iter().enumerate() {
+        let e = if i % 7 == 3 { &untrained } else { &x };
+        let tokens = tokenize(body);
+        let kept = e.extract_from(body, &tokens, &sentences(body, &tokens), &mut memo);
+        assert_eq!(kept, e.extract(body), "article {i}");
+    }
 }

@@ -105,18 +105,19 @@ impl Tagger {
         self.tag_sentence(&mut WordMemo::default(), words, tags)
     }
 
-    /// [`Tagger::tag_words_with`] for one sentence of an article whose words `memo` remembers:
-    /// a word already seen in the article is not analysed or weighed again (the extractor tags
-    /// a whole article sentence by sentence with one memo). Same result as without the memo.
-    pub fn tag_sentence<'w>(
+    /// [`Tagger::tag_words_with`] with a memo of words: a word already seen is not analysed or
+    /// weighed again (a processing thread tags every sentence of every article with one memo).
+    /// Same result as without the memo.
+    pub fn tag_sentence(
         &self,
-        memo: &mut WordMemo<'w>,
-        words: &[&'w str],
+        memo: &mut WordMemo,
+        words: &[&str],
         tags: &[Tags],
     ) -> Vec<(usize, usize, Type)> {
         if words.is_empty() {
             return Vec::new();
         }
+        memo.prepare(&self.model);
         let ids: Vec<u32> = words.iter().map(|w| memo.id(w, &self.model)).collect();
         let infos: Vec<TokenInfo> = ids
             .iter()
@@ -144,21 +145,50 @@ impl Tagger {
     }
 }
 
-/// The distinct words of one article with what the tagger derives from each word alone: its
+/// The distinct words seen with what the tagger derives from each word alone: its
 /// [`TokenInfo`] (gazetteer tags aside) and the summed weights of its word features. Articles
-/// repeat their words (names, "the", "said"), and these are most of a token's cost.
+/// repeat their words (names, "the", "said"), and news repeats its vocabulary from one article
+/// to the next, so a processing thread keeps one memo across articles (in its
+/// [`Reading`]): analysing and weighing a token's own word was the largest part of its cost.
+/// The memo is exact (integer sums), bounded by [`WordMemo::MAX_WORDS`] (then it starts
+/// over), and tied to one model by its fingerprint (a memo handed a different model forgets
+/// everything first).
 #[derive(Default)]
-pub struct WordMemo<'w> {
-    /// Random seed: the keys are an article's words, untrusted input that must not be able to
+pub struct WordMemo {
+    /// The fingerprint of the model the weights were summed with.
+    model: u64,
+    /// Random seed: the keys are articles' words, untrusted input that must not be able to
     /// collide on purpose.
-    ids: HashMap<&'w str, u32, foldhash::fast::RandomState>,
+    ids: HashMap<Box<str>, u32, foldhash::fast::RandomState>,
     infos: Vec<TokenInfo>,
     weights: Vec<[i32; LABELS]>,
     scratch: Vec<u64>,
 }
 
-impl<'w> WordMemo<'w> {
-    fn id(&mut self, word: &'w str, model: &Model) -> u32 {
+impl std::fmt::Debug for WordMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WordMemo")
+            .field("words", &self.infos.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl WordMemo {
+    /// Distinct words remembered at most (a few MB): past it the memo starts over.
+    pub const MAX_WORDS: usize = 32_768;
+
+    /// Makes the memo answer for `model`, emptying it if it was filled for another model or
+    /// is full. Called before each sentence, never while ids handed out are in use.
+    fn prepare(&mut self, model: &Model) {
+        if self.model != model.fingerprint() || self.infos.len() >= Self::MAX_WORDS {
+            self.ids.clear();
+            self.infos.clear();
+            self.weights.clear();
+            self.model = model.fingerprint();
+        }
+    }
+
+    fn id(&mut self, word: &str, model: &Model) -> u32 {
         if let Some(&id) = self.ids.get(word) {
             return id;
         }
@@ -169,7 +199,7 @@ impl<'w> WordMemo<'w> {
         let id = self.infos.len() as u32;
         self.infos.push(info);
         self.weights.push(acc);
-        self.ids.insert(word, id);
+        self.ids.insert(word.into(), id);
         id
     }
 }
@@ -199,10 +229,10 @@ impl Stage for EntityStage {
         reading: &mut Reading,
     ) -> Result<(), StageError> {
         let body = &record.article.body;
-        let layout = reading.layout(body);
+        let (layout, memo) = reading.layout_and_words(body);
         record.entities =
             self.extractor
-                .extract_from(body, &layout.tokens(body), layout.sentences());
+                .extract_from(body, &layout.tokens(body), layout.sentences(), memo);
         Ok(())
     }
 }

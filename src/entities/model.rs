@@ -170,6 +170,8 @@ pub struct Model {
     trans: Vec<[f32; LABELS]>,
     /// Quantised weight = weight × scale.
     scale: f32,
+    /// Hash of the bytes it was read from: what a cache of summed weights is keyed by.
+    fingerprint: u64,
 }
 
 /// Why a model file could not be read.
@@ -267,6 +269,11 @@ impl Model {
         self.rows.len()
     }
 
+    /// Identifies the weights: equal for models read from the same bytes.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
     /// Sums the weights of `feats` into `scores`.
     pub fn emissions(&self, feats: &[u64], scores: &mut [f32; LABELS]) {
         let mut acc = [0i32; LABELS];
@@ -323,7 +330,12 @@ impl Model {
             }
             rows.insert(key, w);
         }
-        Ok(Model { rows, trans, scale })
+        Ok(Model {
+            rows,
+            trans,
+            scale,
+            fingerprint: xxhash_rust::xxh3::xxh3_64(bytes),
+        })
     }
 }
 

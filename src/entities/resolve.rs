@@ -468,27 +468,29 @@ impl Extractor {
     /// Entities of `body`, in order of first mention.
     pub fn extract(&self, body: &str) -> Vec<Entity> {
         let tokens = tokenize(body);
-        self.extract_from(body, &tokens, &sentences(body, &tokens))
+        let memo = &mut WordMemo::default();
+        self.extract_from(body, &tokens, &sentences(body, &tokens), memo)
     }
 
-    /// [`Extractor::extract`] of a body already split into `tokens` and `sents`.
+    /// [`Extractor::extract`] of a body already split into `tokens` and `sents`, with a memo
+    /// of words kept from earlier articles (see [`WordMemo`]).
     pub fn extract_from(
         &self,
         body: &str,
         tokens: &[Token<'_>],
         sents: &[Range<usize>],
+        memo: &mut WordMemo,
     ) -> Vec<Entity> {
         let words: Vec<&str> = tokens.iter().map(|t| t.text).collect();
         let gaz = self.tagger.gazetteer();
         let tags = gaz.tag(&words);
         let mut spans: Vec<(usize, usize, EntityType, MentionSource)> = Vec::new();
-        let mut memo = WordMemo::default();
         for range in sents {
             let base = range.start;
             let mut sent: Vec<(usize, usize, EntityType, MentionSource)> = Vec::new();
             for (s, e, t) in
                 self.tagger
-                    .tag_sentence(&mut memo, &words[range.clone()], &tags[range.clone()])
+                    .tag_sentence(memo, &words[range.clone()], &tags[range.clone()])
             {
                 let (first, last) = (base + s, base + e - 1);
                 let kind = match t {

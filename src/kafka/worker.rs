@@ -26,7 +26,7 @@ use crate::config::WorkerConfig;
 use crate::dedup::SharedIndex;
 use crate::enrich::{Enricher, Header, Outcome, RawMessage};
 use crate::offsets::{Ticket, TopicPartition};
-use crate::stage::{Pipeline, StageSettings};
+use crate::stage::{Pipeline, Reading, StageSettings};
 
 type Consumer_ = StreamConsumer<ConsumerCallbacks>;
 
@@ -569,14 +569,22 @@ fn spawn_processing(
     let handle = std::thread::Builder::new()
         .name(format!("enrich-{i}"))
         .spawn(move || {
+            // Kept from one article to the next: what the stages learnt about words.
+            let mut reading = Reading::default();
             for job in rx {
-                process(job, &enricher, &publisher, &shared);
+                process(job, &enricher, &mut reading, &publisher, &shared);
             }
         })?;
     Ok((tx, handle))
 }
 
-fn process(job: Job, enricher: &Enricher, publisher: &Publisher, shared: &Shared) {
+fn process(
+    job: Job,
+    enricher: &Enricher,
+    reading: &mut Reading,
+    publisher: &Publisher,
+    shared: &Shared,
+) {
     if shared.fatal().is_some() || !shared.tracker().is_current(&job.ticket) {
         return; // abandoned: never acknowledged, never committed, redone by the next owner
     }
@@ -588,7 +596,7 @@ fn process(job: Job, enricher: &Enricher, publisher: &Publisher, shared: &Shared
             .with_label_values(&[stage])
             .observe(took.as_secs_f64());
     };
-    match enricher.enrich_observed(msg, Utc::now(), &mut observe) {
+    match enricher.enrich_with(msg, Utc::now(), reading, &mut observe) {
         Outcome::Enriched(out) => {
             if out.dedup_status != crate::record::DedupStatus::NotChecked {
                 let status = serde_json::to_value(out.dedup_status)
