@@ -5,7 +5,8 @@
 //! `cargo bench --bench latency` — knobs: `BENCH_RATES` (default `200,1000,2000` articles/s;
 //! 2,000/s is about what the full pipeline sustains on this 2-core machine, so it stands for
 //! the maximum), `BENCH_SECONDS` (20 s of paced input per rate), `BENCH_GUARANTEE`
-//! (`at-least-once`, the default, or `exactly-once`). Under `cargo test` (no `--bench`
+//! (`at-least-once`, the default, or `exactly-once`), `BENCH_STAGES` (`none` for passthrough:
+//! the broker and the clients alone). Under `cargo test` (no `--bench`
 //! argument) it runs one short, slow rate as a smoke test.
 //!
 //! Everything is the shipped default (full pipeline, consumer `fetch.wait.max.ms`, producer
@@ -18,9 +19,11 @@ mod kafka;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+use clap::ValueEnum;
 use common::{bbc_texts, env_usize};
 use kafka::{latency, pct, worker_config};
 use news_enricher::config::Guarantee;
+use news_enricher::stage::StageKind;
 use support::Tansu;
 
 fn main() {
@@ -49,12 +52,29 @@ fn main() {
     } else {
         (vec![50], 2)
     };
+    // `BENCH_STAGES=none` measures the broker and clients alone (passthrough).
+    let stages: Option<Vec<StageKind>> = std::env::var("BENCH_STAGES").ok().map(|v| {
+        v.split(',')
+            .filter(|s| !s.is_empty() && *s != "none")
+            .map(|s| StageKind::from_str(s, true).expect("BENCH_STAGES: stage names"))
+            .collect()
+    });
     for rate in rates {
         let tag = format!("{}-{rate}", guarantee.as_str());
+        let (wall, broker_cpu, own_cpu) = (
+            std::time::Instant::now(),
+            cpu_seconds(broker.pid()),
+            cpu_seconds(std::process::id()),
+        );
         let (lat, missing) = latency(
             &broker,
             &texts,
-            |input| worker_config(&broker, input, &tag, |a| a.guarantee = Some(guarantee)),
+            |input| {
+                worker_config(&broker, input, &tag, |a| {
+                    a.guarantee = Some(guarantee);
+                    a.stages = stages.clone();
+                })
+            },
             rate,
             seconds,
             &tag,
@@ -67,5 +87,27 @@ fn main() {
             pct(&lat, 0.99),
             lat.last().copied().unwrap_or(f64::NAN)
         );
+        let secs = wall.elapsed().as_secs_f64();
+        println!(
+            "  CPU meanwhile (cores, of 2): tansu {:.2}, worker + load generator + reader {:.2}",
+            (cpu_seconds(broker.pid()) - broker_cpu) / secs,
+            (cpu_seconds(std::process::id()) - own_cpu) / secs
+        );
     }
+}
+
+/// User + system CPU seconds process `pid` has used (`/proc/PID/stat`, clock ticks of 10 ms).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
 }
