@@ -8,14 +8,26 @@ use crate::prehashed::PrehashedMap;
 /// Hash of a feature named by its parts (joined by a unit separator, so `["ab", "c"]` and
 /// `["a", "bc"]` differ).
 pub fn feature(parts: &[&[u8]]) -> u64 {
-    let mut buf = Vec::with_capacity(32);
+    // Scored for every candidate pair: names fit on the stack, longer ones take the heap.
+    let len = parts.iter().map(|p| p.len() + 1).sum::<usize>();
+    let mut stack = [0u8; 128];
+    let mut heap = Vec::new();
+    let buf: &mut [u8] = if len <= stack.len() {
+        &mut stack
+    } else {
+        heap.resize(len, 0);
+        &mut heap
+    };
+    let mut at = 0;
     for (i, p) in parts.iter().enumerate() {
         if i > 0 {
-            buf.push(0x1f);
+            buf[at] = 0x1f;
+            at += 1;
         }
-        buf.extend_from_slice(p);
+        buf[at..at + p.len()].copy_from_slice(p);
+        at += p.len();
     }
-    xxhash_rust::xxh3::xxh3_64(&buf)
+    xxhash_rust::xxh3::xxh3_64(&buf[..at])
 }
 
 /// One active feature: its hash and, for explanations, which token it reads (if one).
@@ -89,9 +101,9 @@ impl<const N: usize> Weights<N> {
         let decisive = feats
             .iter()
             .filter_map(|f| {
+                let t = f.token?;
                 let w = self.weights.get(&f.hash)?;
-                let t = f.token.filter(|&t| explains(t))?;
-                Some((t, w[best] - w[runner]))
+                explains(t).then(|| (t, w[best] - w[runner]))
             })
             .filter(|&(_, m)| m > 0.0)
             .max_by(|a, b| a.1.total_cmp(&b.1))
@@ -281,6 +293,23 @@ pub fn train<const N: usize>(examples: &[Example], settings: TrainSettings) -> W
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_feature_hashes_its_parts_joined_by_the_separator_at_any_length() {
+        let long = vec![b'w'; 300];
+        for parts in [
+            vec![&b"bias"[..]],
+            vec![&b"ab"[..], &b"c"[..]],
+            vec![&b""[..], &b""[..]],
+            vec![&long[..127], &b""[..]],
+            vec![&long[..128]],
+            vec![&b"x"[..], &long[..]],
+        ] {
+            let joined = parts.join(&0x1f);
+            assert_eq!(feature(&parts), xxhash_rust::xxh3::xxh3_64(&joined));
+        }
+        assert_ne!(feature(&[b"ab", b"c"]), feature(&[b"a", b"bc"]));
+    }
 
     #[test]
     fn weights_round_trip_through_bytes() {
