@@ -10,6 +10,7 @@
 //! is a city but "Mr Bath" is a person. The resolver uses the country tables as facts: "Turkish"
 //! links to Turkey (`TR`), "the US" and "the United States" are one entity.
 
+use crate::prehashed::PrehashedMap;
 use std::collections::HashMap;
 
 use xxhash_rust::xxh3::xxh3_64;
@@ -268,10 +269,11 @@ pub struct Country {
 /// The compiled gazetteer.
 #[derive(Debug)]
 pub struct Gazetteer {
-    /// Phrase hash → bitmask of kinds.
-    phrases: HashMap<u64, u8>,
+    /// Phrase hash → bitmask of kinds. Keyed by the hashes themselves: the tables are fixed
+    /// once built, so chosen input can only probe them, never grow a collision chain.
+    phrases: PrehashedMap<u8>,
     /// Hash of a phrase's first token → longest phrase starting with it, in tokens.
-    starts: HashMap<u64, u8>,
+    starts: PrehashedMap<u8>,
     /// Country names and aliases → index into `countries`.
     country_names: HashMap<String, usize>,
     /// Demonyms → index into `countries`.
@@ -319,8 +321,8 @@ impl Gazetteer {
     /// The gazetteer compiled into the binary.
     pub fn bundled() -> Self {
         let mut g = Gazetteer {
-            phrases: HashMap::new(),
-            starts: HashMap::new(),
+            phrases: PrehashedMap::default(),
+            starts: PrehashedMap::default(),
             country_names: HashMap::new(),
             demonyms: HashMap::new(),
             capitals: HashMap::new(),

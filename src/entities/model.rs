@@ -367,15 +367,16 @@ fn viterbi(trans: &[[f32; LABELS]], em: &[[f32; LABELS]]) -> Vec<usize> {
         return Vec::new();
     }
     const NEG: f32 = f32::NEG_INFINITY;
-    let mut score = vec![[NEG; LABELS]; n];
+    // Only the previous token's scores are needed going forward; the back pointers are kept.
+    let mut score = [NEG; LABELS];
     let mut back = vec![[0u8; LABELS]; n];
     for l in 0..LABELS {
         if allowed(None, l) {
-            score[0][l] = trans[LABELS][l] + em[0][l];
+            score[l] = trans[LABELS][l] + em[0][l];
         }
     }
     for i in 1..n {
-        let prev = score[i - 1];
+        let prev = score;
         for l in 0..LABELS {
             let mut best = NEG;
             let mut arg = 0u8;
@@ -387,15 +388,16 @@ fn viterbi(trans: &[[f32; LABELS]], em: &[[f32; LABELS]]) -> Vec<usize> {
                     arg = p;
                 }
             }
+            score[l] = NEG;
             if best > NEG {
-                score[i][l] = best + em[i][l];
+                score[l] = best + em[i][l];
                 back[i][l] = arg;
             }
         }
     }
     let mut last = (0..LABELS)
         .filter(|&l| can_end(l))
-        .max_by(|&a, &b| score[n - 1][a].total_cmp(&score[n - 1][b]))
+        .max_by(|&a, &b| score[a].total_cmp(&score[b]))
         .unwrap_or(0);
     let mut out = vec![0; n];
     for i in (0..n).rev() {

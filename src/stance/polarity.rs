@@ -128,6 +128,17 @@ pub struct Sentence {
     cue: Vec<f32>,
     /// Token is inside a quotation.
     quoted: Vec<bool>,
+    /// Per token, the hashes of the features that read its word alone: the word, its stem
+    /// (if it has one) and the bigram it ends. Hashed once per sentence, not once per target.
+    word_features: Vec<WordFeatures>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct WordFeatures {
+    word: u64,
+    stem: Option<u64>,
+    /// The bigram of the previous token and this one (unused for the first token).
+    bigram: u64,
 }
 
 fn normalise(t: &str) -> String {
@@ -167,11 +178,22 @@ impl Sentence {
                 _ => quoted[i] = open,
             }
         }
+        let word_features = (0..lower.len())
+            .map(|i| WordFeatures {
+                word: h(&[b"w", lower[i].as_bytes()]),
+                stem: stem(&lower[i]).map(|stem| h(&[b"ws", stem])),
+                bigram: match i {
+                    0 => 0,
+                    _ => h(&[b"bg", lower[i - 1].as_bytes(), lower[i].as_bytes()]),
+                },
+            })
+            .collect();
         Sentence {
             lower,
             valence,
             cue,
             quoted,
+            word_features,
         }
     }
 
@@ -241,17 +263,15 @@ pub fn features(s: &Sentence, ts: usize, te: usize) -> Vec<Feature> {
     add(h(&[b"bias"]), None);
     let outside = |i: usize| i < ts || i >= te;
     for i in (0..n).filter(|&i| outside(i)) {
-        add(h(&[b"w", s.lower[i].as_bytes()]), Some(i));
-        if let Some(stem) = stem(&s.lower[i]) {
-            add(h(&[b"ws", stem]), Some(i));
+        let f = s.word_features[i];
+        add(f.word, Some(i));
+        if let Some(stem) = f.stem {
+            add(stem, Some(i));
         }
     }
     for i in 1..n {
         if outside(i) && outside(i - 1) {
-            add(
-                h(&[b"bg", s.lower[i - 1].as_bytes(), s.lower[i].as_bytes()]),
-                Some(i),
-            );
+            add(s.word_features[i].bigram, Some(i));
         }
     }
     for d in 1..=6usize {
