@@ -12,7 +12,7 @@
 //! dead-letter reason. Decoding never panics on any input (property-tested).
 
 use caseless::Caseless;
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
@@ -286,11 +286,6 @@ pub fn parse_timestamp(raw: &str) -> Option<DateTime<Utc>> {
     NaiveDate::parse_from_str(raw, "%Y-%m-%d")
         .ok()
         .map(midnight_utc)
-}
-
-/// Formats a timestamp the way every record field does (RFC 3339, UTC, `Z`).
-pub fn format_timestamp(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -47,6 +47,7 @@ pub mod metrics;
 pub mod offline;
 pub mod offsets;
 pub mod prehashed;
+pub mod random;
 pub mod record;
 pub mod stage;
 pub mod stance;

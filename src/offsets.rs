@@ -191,13 +191,6 @@ impl OffsetTracker {
             .collect()
     }
 
-    /// Committable offsets of the given partitions, ahead of the last commit.
-    pub fn uncommitted_for(&self, tps: &[TopicPartition]) -> BTreeMap<TopicPartition, i64> {
-        let mut all = self.uncommitted();
-        all.retain(|tp, _| tps.contains(tp));
-        all
-    }
-
     /// Committable offsets of the given partitions whether or not they were committed before
     /// (never below the last commit). Used for the synchronous commits on revoke and shutdown,
     /// which must not depend on an earlier asynchronous commit having succeeded.

@@ -5,7 +5,6 @@
 mod shared_data;
 
 use std::path::Path;
-use std::time::Instant;
 
 use news_enricher::article::{decode, Limits};
 use news_enricher::dedup::paragraphs::{repeated_paragraphs, RepeatedParagraph};
@@ -320,62 +319,5 @@ proptest! {
             body.push_str(seps[k]);
         }
         check_ranges(&body)?;
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The BBC dataset: timing and counts, printed (run with --nocapture), not asserted
-// ---------------------------------------------------------------------------------------------
-
-#[test]
-fn bbc_repeated_paragraph_stats() {
-    let Some(texts) = shared_data::bbc_texts("train") else {
-        return;
-    };
-
-    // As published. The CSV has flattened every article to one line, so each is one paragraph.
-    report("as published", &texts);
-    // The same articles with one sentence per line: every sentence becomes a paragraph, a
-    // harsher test of false positives than real paragraphs.
-    let per_sentence: Vec<String> = texts
-        .iter()
-        .map(|t| t.replace(". ", ".\n").replace(".\" ", ".\"\n"))
-        .collect();
-    report("one sentence per line", &per_sentence);
-}
-
-fn report(label: &str, texts: &[String]) {
-    let paragraphs: usize = texts
-        .iter()
-        .map(|t| t.lines().filter(|l| !l.trim().is_empty()).count())
-        .sum();
-    let rounds = 5;
-    let started = Instant::now();
-    let mut results = Vec::new();
-    for _ in 0..rounds {
-        results = texts
-            .iter()
-            .map(|t| repeated_paragraphs(std::hint::black_box(t)))
-            .collect();
-    }
-    let per_article = started.elapsed() / (rounds * texts.len()) as u32;
-    let bytes: usize = texts.iter().map(String::len).sum();
-    let with_repeat = results.iter().filter(|r| !r.is_empty()).count();
-    let repeats: usize = results.iter().map(Vec::len).sum();
-    eprintln!(
-        "[{label}] {} articles, mean {} bytes, {paragraphs} paragraphs; \
-         mean {per_article:?} per article; {with_repeat} articles with a repeat ({repeats} repeats)",
-        texts.len(),
-        bytes / texts.len().max(1),
-    );
-    for (text, found) in texts.iter().zip(&results).filter(|(_, r)| !r.is_empty()) {
-        for r in found {
-            eprintln!(
-                "  similarity {:.3}\n    first:  {}\n    repeat: {}",
-                r.similarity,
-                first_text(text, r),
-                repeat_text(text, r)
-            );
-        }
     }
 }

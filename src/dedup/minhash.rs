@@ -36,6 +36,7 @@
 //! be recomputed from the one-bit signature, so they travel with it ([`Signature::bands`]) in
 //! the index topic. Candidates are verified on all 256 bits, or exactly while recent.
 
+use crate::random::splitmix64;
 use xxhash_rust::xxh3::xxh3_64;
 
 /// Words per shingle.
@@ -106,20 +107,13 @@ struct Family {
     add: [u32; SIGNATURE_LEN],
 }
 
-const fn splitmix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
-
 const FAMILY: Family = {
     let mut mul = [0u32; SIGNATURE_LEN];
     let mut add = [0u32; SIGNATURE_LEN];
     let mut i = 0;
     while i < SIGNATURE_LEN {
-        mul[i] = splitmix(2 * i as u64) as u32 | 1;
-        add[i] = splitmix(2 * i as u64 + 1) as u32;
+        mul[i] = splitmix64(2 * i as u64) as u32 | 1;
+        add[i] = splitmix64(2 * i as u64 + 1) as u32;
         i += 1;
     }
     Family { mul, add }
@@ -168,14 +162,14 @@ pub fn signature(shingles: &[u64]) -> Signature {
     // the input.
     let mut bits = [0u64; SIGNATURE_WORDS];
     for (i, &m) in mins.iter().enumerate() {
-        bits[i / 64] |= (splitmix(u64::from(m)) & 1) << (i % 64);
+        bits[i / 64] |= (splitmix64(u64::from(m)) & 1) << (i % 64);
     }
     let mut bands = [0u32; BANDS];
     for (b, key) in bands.iter_mut().enumerate() {
         // The band index is mixed in so equal rows in different bands do not collide.
-        let mut v = splitmix(b as u64);
+        let mut v = splitmix64(b as u64);
         for &m in &mins[b * ROWS..(b + 1) * ROWS] {
-            v = splitmix(v ^ u64::from(m));
+            v = splitmix64(v ^ u64::from(m));
         }
         *key = (v >> 32) as u32;
     }
@@ -280,7 +274,7 @@ mod tests {
     #[test]
     fn the_estimate_tracks_jaccard() {
         // Two sets of 2,000 hashes sharing `shared` of them.
-        let base: Vec<u64> = (0..4_000u64).map(splitmix).collect();
+        let base: Vec<u64> = (0..4_000u64).map(splitmix64).collect();
         for (shared, want) in [(2_000usize, 1.0), (1_800, 0.818), (1_333, 0.5), (0, 0.0)] {
             let mut a: Vec<u64> = base[..2_000].to_vec();
             let mut b: Vec<u64> = base[2_000 - shared..4_000 - shared].to_vec();

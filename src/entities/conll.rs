@@ -114,24 +114,11 @@ pub fn train(
     let mut trainer = Trainer::default();
     let mut state = seed;
     for epoch in 0..epochs {
-        // Fisher–Yates with splitmix64, so training is reproducible.
-        for i in (1..order.len()).rev() {
-            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            order.swap(i, (splitmix(state) % (i as u64 + 1)) as usize);
-        }
+        crate::random::shuffle(&mut order, &mut state);
         let errors = trainer.epoch(&examples, &order);
         progress(epoch + 1, errors);
     }
     trainer.averaged()
-}
-
-/// splitmix64's output function: a well-mixed pseudo-random number from a counter, so
-/// training shuffles are reproducible without a random-number dependency.
-pub fn splitmix(state: u64) -> u64 {
-    let mut z = state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 /// Entity-level counts for one type.

@@ -8,7 +8,6 @@
 //! threads are the same in both modes.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext};
@@ -148,7 +147,6 @@ fn group_commit<C: ConsumerContext, K: Consumer<C> + ?Sized>(
     shared.metrics.commit(result.is_ok());
     match &result {
         Ok(()) => {
-            shared.counters.commits.fetch_add(1, Ordering::Relaxed);
             shared.tracker().mark_committed(offsets);
             shared.refresh_lag(offsets.keys());
             tracing::debug!(

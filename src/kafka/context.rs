@@ -39,14 +39,8 @@ pub struct Counters {
     pub produced: AtomicU64,
     /// Dead-letter records acknowledged by the broker.
     pub dead_lettered: AtomicU64,
-    /// Dedup index records acknowledged by the broker.
-    pub indexed: AtomicU64,
     /// Duplicates not published because of the `drop` policy.
     pub dropped_duplicates: AtomicU64,
-    /// Successful commits.
-    pub commits: AtomicU64,
-    /// Rebalance events handled.
-    pub rebalances: AtomicU64,
     /// Exactly-once: transactions committed.
     pub transactions_committed: AtomicU64,
     /// Exactly-once: transactions aborted (their batch redone).
@@ -288,10 +282,6 @@ impl ConsumerContext for ConsumerCallbacks {
             return;
         };
         self.shared
-            .counters
-            .rebalances
-            .fetch_add(1, Ordering::Relaxed);
-        self.shared
             .metrics
             .rebalances
             .with_label_values(&["revoke"])
@@ -329,10 +319,6 @@ impl ConsumerContext for ConsumerCallbacks {
     fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         match rebalance {
             Rebalance::Assign(tpl) => {
-                self.shared
-                    .counters
-                    .rebalances
-                    .fetch_add(1, Ordering::Relaxed);
                 self.shared
                     .metrics
                     .rebalances
@@ -461,11 +447,13 @@ impl ProducerContext for ProducerCallbacks {
                     RecordKind::Index => {}
                 }
                 let counter = match delivery.kind {
-                    RecordKind::Output => &self.shared.counters.produced,
-                    RecordKind::DeadLetter => &self.shared.counters.dead_lettered,
-                    RecordKind::Index => &self.shared.counters.indexed,
+                    RecordKind::Output => Some(&self.shared.counters.produced),
+                    RecordKind::DeadLetter => Some(&self.shared.counters.dead_lettered),
+                    RecordKind::Index => None, // counted by the produced-messages metric
                 };
-                counter.fetch_add(1, Ordering::Relaxed);
+                if let Some(counter) = counter {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
                 if delivery.pending.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
                     self.shared.ack(&delivery.pending.ticket);
                 }

@@ -244,13 +244,7 @@ pub fn train<const N: usize>(examples: &[Example], settings: TrainSettings) -> W
     let lr = learning_rate;
     let mut avg: PrehashedMap<[f32; N]> = PrehashedMap::default();
     for _ in 0..epochs {
-        for i in (1..order.len()).rev() {
-            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            order.swap(
-                i,
-                (crate::entities::conll::splitmix(state) % (i as u64 + 1)) as usize,
-            );
-        }
+        crate::random::shuffle(&mut order, &mut state);
         for &k in &order {
             let e = &examples[k];
             let mut z = [0f32; N];
