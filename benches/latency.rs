@@ -19,7 +19,6 @@ mod kafka;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use clap::ValueEnum;
 use common::{bbc_texts, env_usize};
 use kafka::{latency, pct, worker_config};
 use news_enricher::config::Guarantee;
@@ -56,7 +55,7 @@ fn main() {
     let stages: Option<Vec<StageKind>> = std::env::var("BENCH_STAGES").ok().map(|v| {
         v.split(',')
             .filter(|s| !s.is_empty() && *s != "none")
-            .map(|s| StageKind::from_str(s, true).expect("BENCH_STAGES: stage names"))
+            .map(|s| s.parse::<StageKind>().expect("BENCH_STAGES: stage names"))
             .collect()
     });
     for rate in rates {

@@ -8,10 +8,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use clap::builder::TypedValueParser;
 use serde::Deserialize;
 
 use crate::article::Limits;
 use crate::dedup::index::{IndexConfig, MAX_ENTRIES};
+use crate::dedup::DedupPolicy;
 use crate::stage::StageKind;
 
 /// Output compression codecs librdkafka builds with here.
@@ -40,15 +42,15 @@ impl Compression {
     }
 }
 
-/// What the worker does with duplicates.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum DedupPolicy {
-    /// Publish every article with its verdict.
-    #[default]
-    Flag,
-    /// Do not publish exact or near duplicates; their offsets are still committed.
-    Drop,
+/// Clap's parser for a stage name: the core's `StageKind` knows its names, clap lists them.
+pub fn stage_parser() -> impl TypedValueParser<Value = StageKind> {
+    clap::builder::PossibleValuesParser::new(StageKind::NAMES).try_map(|s| s.parse::<StageKind>())
+}
+
+/// Clap's parser for a dedup policy.
+pub fn dedup_policy_parser() -> impl TypedValueParser<Value = DedupPolicy> {
+    clap::builder::PossibleValuesParser::new(DedupPolicy::NAMES)
+        .try_map(|s| s.parse::<DedupPolicy>())
 }
 
 /// What the worker promises about each input message's records.
@@ -119,7 +121,13 @@ pub struct RunArgs {
     )]
     pub kafka_properties: Vec<String>,
     /// Stages to run, in order (comma-separated). An empty value runs none (passthrough).
-    #[arg(long, env = "NEWS_ENRICHER_STAGES", value_delimiter = ',', num_args = 0..)]
+    #[arg(
+        long,
+        env = "NEWS_ENRICHER_STAGES",
+        value_delimiter = ',',
+        num_args = 0..,
+        value_parser = stage_parser()
+    )]
     pub stages: Option<Vec<StageKind>>,
     /// Most messages in flight (received, not yet acknowledged) before consumption pauses.
     #[arg(long, env = "NEWS_ENRICHER_MAX_IN_FLIGHT")]
@@ -161,7 +169,7 @@ pub struct RunArgs {
     pub dedup_exact_cache: Option<usize>,
     /// `flag` publishes every article with its verdict; `drop` does not publish duplicates
     /// (their offsets are still committed).
-    #[arg(long, env = "NEWS_ENRICHER_DEDUP_POLICY")]
+    #[arg(long, env = "NEWS_ENRICHER_DEDUP_POLICY", value_parser = dedup_policy_parser())]
     pub dedup_policy: Option<DedupPolicy>,
     /// Compacted topic that persists the dedup window and shares it between replicas; unset
     /// keeps the window in memory only.

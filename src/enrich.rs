@@ -8,8 +8,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::article::{decode, Limits};
-use crate::config::DedupPolicy;
 use crate::dead_letter::DeadLetter;
+use crate::dedup::DedupPolicy;
 use crate::record::{DedupStatus, EnrichedRecord, Provenance, SCHEMA_VERSION};
 use crate::stage::{Pipeline, Reading};
 

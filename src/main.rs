@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use news_enricher::article::Limits;
-use news_enricher::config::{DedupPolicy, RunArgs, DEFAULT_MAX_OUTPUT_BYTES};
+use news_enricher::config::{dedup_policy_parser, stage_parser, RunArgs, DEFAULT_MAX_OUTPUT_BYTES};
 use news_enricher::dedup::index::IndexConfig;
+use news_enricher::dedup::DedupPolicy;
 use news_enricher::dedup::SharedIndex;
 use news_enricher::enrich::Enricher;
 use news_enricher::stage::{Pipeline, StageKind, StageSettings};
@@ -156,7 +157,13 @@ struct EnrichArgs {
     /// Input files; `-` or none reads standard input.
     files: Vec<String>,
     /// Stages to run, in order (comma-separated).
-    #[arg(long, env = "NEWS_ENRICHER_STAGES", value_delimiter = ',', num_args = 0..)]
+    #[arg(
+        long,
+        env = "NEWS_ENRICHER_STAGES",
+        value_delimiter = ',',
+        num_args = 0..,
+        value_parser = stage_parser()
+    )]
     stages: Option<Vec<StageKind>>,
     /// Largest article body accepted, characters.
     #[arg(long, env = "NEWS_ENRICHER_MAX_BODY_CHARS")]
@@ -171,7 +178,12 @@ struct EnrichArgs {
     #[arg(long, env = "NEWS_ENRICHER_NEAR_DUPLICATE_THRESHOLD")]
     near_duplicate_threshold: Option<f64>,
     /// `flag` writes every article with its verdict; `drop` leaves duplicates out.
-    #[arg(long, env = "NEWS_ENRICHER_DEDUP_POLICY", default_value = "flag")]
+    #[arg(
+        long,
+        env = "NEWS_ENRICHER_DEDUP_POLICY",
+        default_value = "flag",
+        value_parser = dedup_policy_parser()
+    )]
     dedup_policy: DedupPolicy,
     /// Never show a progress bar.
     #[arg(long, env = "NEWS_ENRICHER_NO_PROGRESS")]

@@ -90,9 +90,7 @@ impl Reading {
 }
 
 /// The stages a pipeline can be built from, by configuration name.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StageKind {
     /// Deduplication: exact and near-duplicates, repeated paragraphs.
@@ -107,7 +105,56 @@ pub enum StageKind {
     Stance,
 }
 
+/// A configuration name that names nothing (`"{name}"` is not a `{what}`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} `{name}`; expected one of: {}", expected.join(", "))]
+pub struct UnknownName {
+    /// What was being named (`stage`, `dedup policy`).
+    pub what: &'static str,
+    /// The name given.
+    pub name: String,
+    /// The names there are.
+    pub expected: &'static [&'static str],
+}
+
+impl std::str::FromStr for StageKind {
+    type Err = UnknownName;
+
+    fn from_str(name: &str) -> Result<Self, UnknownName> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == name)
+            .ok_or_else(|| UnknownName {
+                what: "stage",
+                name: name.to_owned(),
+                expected: Self::NAMES,
+            })
+    }
+}
+
 impl StageKind {
+    /// Every stage, in pipeline order.
+    pub const ALL: &'static [StageKind] = &[
+        StageKind::Dedup,
+        StageKind::Entities,
+        StageKind::Claims,
+        StageKind::Stance,
+    ];
+
+    /// Their configuration names, in the same order.
+    pub const NAMES: &'static [&'static str] = &["dedup", "entities", "claims", "stance"];
+
+    /// The configuration name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StageKind::Dedup => "dedup",
+            StageKind::Entities => "entities",
+            StageKind::Claims => "claims",
+            StageKind::Stance => "stance",
+        }
+    }
+
     /// Default pipeline.
     pub const DEFAULT: &'static [StageKind] = &[
         StageKind::Dedup,

@@ -10,12 +10,11 @@ use std::path::Path;
 
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use news_enricher::article::{decode, normalise_text, Limits};
-use news_enricher::config::DedupPolicy;
 use news_enricher::dedup::index::{
     DedupIndex, IndexConfig, IndexEntry, Probe, Verdict, COMPACT_V1,
 };
 use news_enricher::dedup::minhash::{exact_jaccard, shingle_hashes, Signature, SIGNATURE_BYTES};
-use news_enricher::dedup::{DedupStage, SharedIndex};
+use news_enricher::dedup::{DedupPolicy, DedupStage, SharedIndex};
 use news_enricher::enrich::{Enricher, Outcome, RawMessage};
 use news_enricher::record::{Dedup, DedupStatus, EnrichedRecord, MatchedOn, Provenance};
 use news_enricher::stage::{Pipeline, Reading, Stage, StageKind, StageSettings};

@@ -531,3 +531,27 @@ fn offline_dead_letter_headers_omit_kafka_coordinates() {
         [dlq::REASON, dlq::DETAIL, dlq::STAGE, dlq::WORKER_VERSION]
     );
 }
+
+/// The names flags, environment and files use: each stage and policy parses back from its
+/// name, serde writes the same name, and anything else is refused with the list.
+#[test]
+fn stage_and_policy_names_round_trip() {
+    use news_enricher::dedup::DedupPolicy;
+    assert_eq!(StageKind::ALL.len(), StageKind::NAMES.len());
+    for (kind, name) in StageKind::ALL.iter().zip(StageKind::NAMES) {
+        assert_eq!(kind.as_str(), *name);
+        assert_eq!(name.parse::<StageKind>().unwrap(), *kind);
+        assert_eq!(serde_json::to_value(kind).unwrap(), *name);
+    }
+    let err = "Dedup".parse::<StageKind>().unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "unknown stage `Dedup`; expected one of: dedup, entities, claims, stance"
+    );
+    for name in DedupPolicy::NAMES {
+        let policy: DedupPolicy = name.parse().unwrap();
+        let from_file: DedupPolicy = serde_json::from_value(serde_json::json!(name)).unwrap();
+        assert_eq!(policy, from_file);
+    }
+    assert!("keep".parse::<DedupPolicy>().is_err());
+}

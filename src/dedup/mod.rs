@@ -22,8 +22,40 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::article::normalise_text;
 use crate::record::{Dedup, EnrichedRecord, Provenance};
-use crate::stage::{Reading, Stage, StageError};
+use crate::stage::{Reading, Stage, StageError, UnknownName};
 use index::{DedupIndex, IndexConfig, IndexEntry, Probe};
+
+/// What the worker does with duplicates.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DedupPolicy {
+    /// Publish every article with its verdict.
+    #[default]
+    Flag,
+    /// Do not publish exact or near duplicates; their offsets are still committed.
+    Drop,
+}
+
+impl DedupPolicy {
+    /// The configuration names.
+    pub const NAMES: &'static [&'static str] = &["flag", "drop"];
+}
+
+impl std::str::FromStr for DedupPolicy {
+    type Err = UnknownName;
+
+    fn from_str(name: &str) -> Result<Self, UnknownName> {
+        match name {
+            "flag" => Ok(DedupPolicy::Flag),
+            "drop" => Ok(DedupPolicy::Drop),
+            _ => Err(UnknownName {
+                what: "dedup policy",
+                name: name.to_owned(),
+                expected: Self::NAMES,
+            }),
+        }
+    }
+}
 
 /// How far ahead of processing time a publication date is believed.
 const MAX_FUTURE_SECS: i64 = 24 * 3600;
