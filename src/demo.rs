@@ -19,7 +19,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use crate::config::{ConfigError, RunArgs};
 
 /// The seed article the project was created from (plain text with a `date` header).
-pub const SEED_ARTICLE: &str = include_str!("../tests/fixtures/seed-article.txt");
+pub const SEED_ARTICLE: &str = include_str!("../data/demo/seed-article.txt");
 
 /// Errors of the demo.
 #[derive(Debug, thiserror::Error)]

@@ -872,7 +872,7 @@ fn compaction_by_id_does_not_change_a_redelivered_verdict() {
 #[test]
 fn seed_article_reports_one_repeated_paragraph_through_the_stage() {
     let raw = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed-article.txt"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/seed-article.txt"),
     )
     .unwrap();
     let article = decode(Some(&raw), &Limits::default()).unwrap();

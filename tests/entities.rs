@@ -19,7 +19,7 @@ fn extractor() -> Extractor {
 
 fn seed_body() -> String {
     let raw = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed-article.txt"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/seed-article.txt"),
     )
     .unwrap();
     news_enricher::article::decode(Some(raw.as_bytes()), &Default::default())

@@ -25,7 +25,7 @@ fn first_text(body: &str, r: &RepeatedParagraph) -> String {
 
 fn seed_body() -> String {
     let raw = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed-article.txt"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/seed-article.txt"),
     )
     .unwrap();
     decode(Some(&raw), &Limits::default()).unwrap().body

@@ -201,7 +201,7 @@ fn both_schemas_are_valid_draft_2020_12_schemas() {
 #[test]
 fn binary_output_for_the_seed_article_matches_the_schema() {
     let v = validator(OUTPUT_SCHEMA);
-    let seed = manifest_path("tests/fixtures/seed-article.txt");
+    let seed = manifest_path("data/demo/seed-article.txt");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_news-enricher"));
     for (k, _) in std::env::vars_os() {
         if k.to_string_lossy().starts_with("NEWS_ENRICHER_") {

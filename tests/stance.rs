@@ -75,7 +75,7 @@ fn assert_evidence(body: &str, claims: &[Claim], all: &[Stance]) {
 #[test]
 fn seed_article_stances_with_evidence() {
     let raw = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed-article.txt"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/seed-article.txt"),
     )
     .unwrap();
     let article = news_enricher::article::decode(Some(&raw), &Default::default()).unwrap();
@@ -226,7 +226,7 @@ fn stances_do_not_depend_on_the_dedup_stage() {
     use news_enricher::enrich::{Enricher, Outcome, RawMessage};
     use news_enricher::stage::{Pipeline, StageKind, StageSettings};
     let raw = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed-article.txt"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/seed-article.txt"),
     )
     .unwrap();
     let stances_with = |kinds: &[StageKind]| -> serde_json::Value {

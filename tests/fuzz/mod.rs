@@ -21,7 +21,7 @@ use news_enricher::enrich::{Enricher, Outcome, RawMessage};
 use news_enricher::stage::{Pipeline, StageKind, StageSettings};
 
 /// The real wire article the project started from (its fixture copy).
-pub const SEED: &str = include_str!("../fixtures/seed-article.txt");
+pub const SEED: &str = include_str!("../../data/demo/seed-article.txt");
 
 /// An enricher with every stage, as the worker runs by default.
 pub fn enricher() -> Enricher {
