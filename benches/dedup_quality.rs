@@ -27,8 +27,9 @@ use news_enricher::dedup::index::{DedupIndex, IndexConfig, IndexEntry, Probe, Ve
 use news_enricher::dedup::minhash::{self, Signature, SIGNATURE_LEN};
 use news_enricher::dedup::{DedupStage, SharedIndex};
 use news_enricher::enrich::{Enricher, Outcome, RawMessage};
+use news_enricher::pipeline::{Pipeline, StageKind, StageSettings};
 use news_enricher::record::{DedupStatus, EnrichedRecord, Provenance};
-use news_enricher::stage::{Pipeline, Reading, Stage, StageKind, StageSettings};
+use news_enricher::stage::{Reading, Stage};
 
 const THRESHOLD: f64 = 0.8;
 

@@ -26,7 +26,8 @@ use common::{bbc_texts, env_usize, median};
 use news_enricher::article::Limits;
 use news_enricher::config::DEFAULT_MAX_OUTPUT_BYTES;
 use news_enricher::enrich::{Enricher, RawMessage};
-use news_enricher::stage::{Pipeline, Reading, StageKind, StageSettings};
+use news_enricher::pipeline::{Pipeline, StageKind, StageSettings};
+use news_enricher::stage::Reading;
 
 fn enricher(stages: &[StageKind]) -> Enricher {
     Enricher::new(

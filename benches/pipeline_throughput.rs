@@ -27,7 +27,8 @@ use chrono::Utc;
 use news_enricher::article::Limits;
 use news_enricher::config::DEFAULT_MAX_OUTPUT_BYTES;
 use news_enricher::enrich::{Enricher, RawMessage};
-use news_enricher::stage::{Pipeline, Reading, StageKind, StageSettings};
+use news_enricher::pipeline::{Pipeline, StageKind, StageSettings};
+use news_enricher::stage::Reading;
 use support::{Tansu, TestRecord};
 
 /// Articles per second through one worker, measured as described in the module docs.

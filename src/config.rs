@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::article::Limits;
 use crate::dedup::index::{IndexConfig, MAX_ENTRIES};
 use crate::dedup::DedupPolicy;
-use crate::stage::StageKind;
+use crate::pipeline::StageKind;
 
 /// Output compression codecs librdkafka builds with here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]

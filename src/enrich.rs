@@ -10,8 +10,9 @@ use chrono::{DateTime, Utc};
 use crate::article::{decode, Limits};
 use crate::dead_letter::DeadLetter;
 use crate::dedup::DedupPolicy;
+use crate::pipeline::Pipeline;
 use crate::record::{DedupStatus, EnrichedRecord, Provenance, SCHEMA_VERSION};
-use crate::stage::{Pipeline, Reading};
+use crate::stage::Reading;
 
 /// A message header: name and optional value, as Kafka allows null header values.
 pub type Header = (String, Option<Vec<u8>>);

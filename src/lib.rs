@@ -5,8 +5,8 @@
 //! A functional core and an imperative shell.
 //!
 //! * **Core** (no Kafka, no async, no globals): [`article`] decodes raw bytes into an
-//!   [`article::Article`]; [`stage`] defines the [`stage::Stage`] interface and the
-//!   [`stage::Pipeline`]; [`dedup`] is the deduplication stage (exact and near copies,
+//!   [`article::Article`]; [`stage`] defines the [`stage::Stage`] interface;
+//!   [`pipeline`] is where stages are composed by name and run in order; [`dedup`] is the deduplication stage (exact and near copies,
 //!   repeated paragraphs) and its window; [`entities`] extracts people, organisations, places
 //!   and nationalities with a bundled perceptron tagger and resolves them into entities;
 //!   [`claims`] finds every attributed statement (who said, wrote, holds or wants what) with its
@@ -46,6 +46,7 @@ pub mod kafka;
 pub mod metrics;
 pub mod offline;
 pub mod offsets;
+pub mod pipeline;
 pub mod prehashed;
 pub mod random;
 pub mod record;

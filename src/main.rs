@@ -11,7 +11,7 @@ use news_enricher::dedup::index::IndexConfig;
 use news_enricher::dedup::DedupPolicy;
 use news_enricher::dedup::SharedIndex;
 use news_enricher::enrich::Enricher;
-use news_enricher::stage::{Pipeline, StageKind, StageSettings};
+use news_enricher::pipeline::{Pipeline, StageKind, StageSettings};
 
 #[derive(Parser)]
 #[command(

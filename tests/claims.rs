@@ -107,10 +107,9 @@ fn speaker(c: &Claim) -> Option<&str> {
 
 #[test]
 fn seed_article_claims_name_their_sources() {
-    let raw = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/seed-article.txt"),
-    )
-    .unwrap();
+    let raw =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/seed-article.txt"))
+            .unwrap();
     let article = news_enricher::article::decode(Some(&raw), &Default::default()).unwrap();
     let claims = claims_of(&article.body);
 

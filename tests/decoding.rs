@@ -68,10 +68,7 @@ fn assert_well_formed_error(e: &DecodeError) {
 }
 
 fn seed_fixture() -> String {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/data/demo/seed-article.txt"
-    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/demo/seed-article.txt");
     std::fs::read_to_string(path).expect("seed fixture is readable")
 }
 

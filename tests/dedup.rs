@@ -14,8 +14,9 @@ use news_enricher::article::{decode, normalise_text, Limits};
 use news_enricher::dedup::index::IndexConfig;
 use news_enricher::dedup::{DedupStage, SharedIndex};
 use news_enricher::enrich::{Enricher, Outcome, RawMessage};
+use news_enricher::pipeline::{Pipeline, StageKind, StageSettings};
 use news_enricher::record::{Dedup, DedupStatus, EnrichedRecord, MatchedOn, Provenance};
-use news_enricher::stage::{Pipeline, Reading, Stage, StageKind, StageSettings};
+use news_enricher::stage::{Reading, Stage};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 

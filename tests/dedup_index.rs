@@ -16,8 +16,9 @@ use news_enricher::dedup::index::{
 use news_enricher::dedup::minhash::{exact_jaccard, shingle_hashes, Signature, SIGNATURE_BYTES};
 use news_enricher::dedup::{DedupPolicy, DedupStage, SharedIndex};
 use news_enricher::enrich::{Enricher, Outcome, RawMessage};
+use news_enricher::pipeline::{Pipeline, StageKind, StageSettings};
 use news_enricher::record::{Dedup, DedupStatus, EnrichedRecord, MatchedOn, Provenance};
-use news_enricher::stage::{Pipeline, Reading, Stage, StageKind, StageSettings};
+use news_enricher::stage::{Reading, Stage};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -871,10 +872,9 @@ fn compaction_by_id_does_not_change_a_redelivered_verdict() {
 
 #[test]
 fn seed_article_reports_one_repeated_paragraph_through_the_stage() {
-    let raw = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/seed-article.txt"),
-    )
-    .unwrap();
+    let raw =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/seed-article.txt"))
+            .unwrap();
     let article = decode(Some(&raw), &Limits::default()).unwrap();
     let mut r = EnrichedRecord::new(
         article,

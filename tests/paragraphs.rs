@@ -24,10 +24,9 @@ fn first_text(body: &str, r: &RepeatedParagraph) -> String {
 }
 
 fn seed_body() -> String {
-    let raw = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/seed-article.txt"),
-    )
-    .unwrap();
+    let raw =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/seed-article.txt"))
+            .unwrap();
     decode(Some(&raw), &Limits::default()).unwrap().body
 }
 

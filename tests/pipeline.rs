@@ -8,12 +8,11 @@ use news_enricher::enrich::{
     headers as out_headers, Enricher, Header, Outcome, Output, RawMessage,
 };
 use news_enricher::entities::{Entity, EntityType};
+use news_enricher::pipeline::{Pipeline, PipelineError, StageKind, StageSettings};
 use news_enricher::record::{
     DedupStatus, EnrichedRecord, Provenance, SCHEMA_VERSION, WORKER_VERSION,
 };
-use news_enricher::stage::{
-    Pipeline, PipelineError, Reading, Stage, StageError, StageKind, StageSettings,
-};
+use news_enricher::stage::{Reading, Stage, StageError};
 use serde_json::{json, Value};
 
 // ---------------------------------------------------------------------------------------------

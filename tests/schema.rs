@@ -14,7 +14,7 @@ use jsonschema::{Draft, Validator};
 use news_enricher::article::{decode, Limits};
 use news_enricher::config::DEFAULT_MAX_OUTPUT_BYTES;
 use news_enricher::enrich::{Enricher, Outcome, RawMessage};
-use news_enricher::stage::{Pipeline, StageKind, StageSettings};
+use news_enricher::pipeline::{Pipeline, StageKind, StageSettings};
 use serde_json::{json, Value};
 
 const INPUT_SCHEMA: &str = "schemas/article-input.schema.json";

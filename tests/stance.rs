@@ -74,10 +74,9 @@ fn assert_evidence(body: &str, claims: &[Claim], all: &[Stance]) {
 
 #[test]
 fn seed_article_stances_with_evidence() {
-    let raw = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/seed-article.txt"),
-    )
-    .unwrap();
+    let raw =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/seed-article.txt"))
+            .unwrap();
     let article = news_enricher::article::decode(Some(&raw), &Default::default()).unwrap();
     let body = article.body.as_str();
     let (claims, all) = claims_and_stances(body);
@@ -224,11 +223,10 @@ fn stances_do_not_depend_on_the_dedup_stage() {
     // the same whether or not dedup (with its repeated paragraphs) ran first.
     use news_enricher::article::Limits;
     use news_enricher::enrich::{Enricher, Outcome, RawMessage};
-    use news_enricher::stage::{Pipeline, StageKind, StageSettings};
-    let raw = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/seed-article.txt"),
-    )
-    .unwrap();
+    use news_enricher::pipeline::{Pipeline, StageKind, StageSettings};
+    let raw =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/seed-article.txt"))
+            .unwrap();
     let stances_with = |kinds: &[StageKind]| -> serde_json::Value {
         let enricher = Enricher::new(
             Pipeline::from_kinds(kinds, &StageSettings::default()),

@@ -26,7 +26,8 @@ use crate::config::WorkerConfig;
 use crate::dedup::SharedIndex;
 use crate::enrich::{Enricher, Header, Outcome, RawMessage};
 use crate::offsets::{Ticket, TopicPartition};
-use crate::stage::{Pipeline, Reading, StageSettings};
+use crate::pipeline::{Pipeline, StageSettings};
+use crate::stage::Reading;
 
 type Consumer_ = StreamConsumer<ConsumerCallbacks>;
 

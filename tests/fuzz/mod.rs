@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use news_enricher::article::Limits;
 use news_enricher::enrich::{Enricher, Outcome, RawMessage};
-use news_enricher::stage::{Pipeline, StageKind, StageSettings};
+use news_enricher::pipeline::{Pipeline, StageKind, StageSettings};
 
 /// The real wire article the project started from (its fixture copy).
 pub const SEED: &str = include_str!("../../data/demo/seed-article.txt");
