@@ -25,7 +25,8 @@ use chrono::Utc;
 use common::{bbc_texts, env_usize, median};
 use news_enricher::article::Limits;
 use news_enricher::config::DEFAULT_MAX_OUTPUT_BYTES;
-use news_enricher::enrich::{Enricher, RawMessage};
+use news_enricher::enrich::Enricher;
+use news_enricher::message::RawMessage;
 use news_enricher::pipeline::{Pipeline, StageKind, StageSettings};
 use news_enricher::stage::Reading;
 

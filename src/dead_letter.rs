@@ -4,7 +4,7 @@
 //! after a fix, and headers that say why, where it came from, and which stage refused it.
 //! Original headers are kept too (a replay should look like the original).
 
-use crate::enrich::{Header, RawMessage};
+use crate::message::{Header, RawMessage};
 use crate::record::WORKER_VERSION;
 
 /// Header names on dead-letter records.

@@ -10,12 +10,10 @@ use chrono::{DateTime, Utc};
 use crate::article::{decode, Limits};
 use crate::dead_letter::DeadLetter;
 use crate::dedup::DedupPolicy;
+use crate::message::{Header, RawMessage};
 use crate::pipeline::Pipeline;
 use crate::record::{DedupStatus, EnrichedRecord, Provenance, SCHEMA_VERSION};
 use crate::stage::Reading;
-
-/// A message header: name and optional value, as Kafka allows null header values.
-pub type Header = (String, Option<Vec<u8>>);
 
 /// Header names the worker adds to every enriched record.
 pub mod headers {
@@ -23,29 +21,6 @@ pub mod headers {
     pub const CONTENT_TYPE: &str = "content-type";
     /// [`crate::record::SCHEMA_VERSION`] in decimal.
     pub const SCHEMA_VERSION: &str = "x-news-enricher-schema-version";
-}
-
-/// A raw input message with the coordinates it came from. Kafka fields are `None` offline.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RawMessage {
-    /// Source topic.
-    pub topic: Option<String>,
-    /// Source partition.
-    pub partition: Option<i32>,
-    /// Source offset.
-    pub offset: Option<i64>,
-    /// Message timestamp in milliseconds since the epoch.
-    pub timestamp_ms: Option<i64>,
-    /// Input file (offline runs).
-    pub file: Option<String>,
-    /// Line in the input file (offline runs).
-    pub line: Option<u64>,
-    /// Original key.
-    pub key: Option<Vec<u8>>,
-    /// Original value; `None` for a tombstone.
-    pub payload: Option<Vec<u8>>,
-    /// Original headers, in order.
-    pub headers: Vec<Header>,
 }
 
 /// A record ready to publish.

@@ -43,6 +43,7 @@ pub mod entities;
 pub mod eval;
 pub mod http;
 pub mod kafka;
+pub mod message;
 pub mod metrics;
 pub mod offline;
 pub mod offsets;

@@ -10,7 +10,8 @@ use std::path::Path;
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
-use crate::enrich::{Enricher, Outcome, RawMessage};
+use crate::enrich::{Enricher, Outcome};
+use crate::message::RawMessage;
 use crate::stage::Reading;
 
 /// Totals of an offline run.

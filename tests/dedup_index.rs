@@ -15,7 +15,8 @@ use news_enricher::dedup::index::{
 };
 use news_enricher::dedup::minhash::{exact_jaccard, shingle_hashes, Signature, SIGNATURE_BYTES};
 use news_enricher::dedup::{DedupPolicy, DedupStage, SharedIndex};
-use news_enricher::enrich::{Enricher, Outcome, RawMessage};
+use news_enricher::enrich::{Enricher, Outcome};
+use news_enricher::message::RawMessage;
 use news_enricher::pipeline::{Pipeline, StageKind, StageSettings};
 use news_enricher::record::{Dedup, DedupStatus, EnrichedRecord, MatchedOn, Provenance};
 use news_enricher::stage::{Reading, Stage};

@@ -13,7 +13,8 @@ use chrono::{TimeZone, Utc};
 use jsonschema::{Draft, Validator};
 use news_enricher::article::{decode, Limits};
 use news_enricher::config::DEFAULT_MAX_OUTPUT_BYTES;
-use news_enricher::enrich::{Enricher, Outcome, RawMessage};
+use news_enricher::enrich::{Enricher, Outcome};
+use news_enricher::message::RawMessage;
 use news_enricher::pipeline::{Pipeline, StageKind, StageSettings};
 use serde_json::{json, Value};
 

@@ -222,7 +222,8 @@ fn stances_do_not_depend_on_the_dedup_stage() {
     // The seed quotes one post twice: claims merge the repeat themselves, so the stances are
     // the same whether or not dedup (with its repeated paragraphs) ran first.
     use news_enricher::article::Limits;
-    use news_enricher::enrich::{Enricher, Outcome, RawMessage};
+    use news_enricher::enrich::{Enricher, Outcome};
+    use news_enricher::message::RawMessage;
     use news_enricher::pipeline::{Pipeline, StageKind, StageSettings};
     let raw =
         std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/seed-article.txt"))

@@ -639,9 +639,8 @@ const INSTITUTION_HEADS: &[&str] = &[
     "Treasury",
 ];
 
-/// Verbs of saying and posting: after a name they make it a speaker (here) and the start of a
-/// claim (the stance stage).
-pub const SPEECH_VERBS: &[&str] = &[
+/// Verbs of saying and posting: after a name they make it a speaker.
+const SPEECH_VERBS: &[&str] = &[
     "said",
     "says",
     "told",

@@ -14,7 +14,7 @@ use rdkafka::producer::{BaseRecord, ThreadedProducer};
 
 use super::context::{Delivery, Pending, ProducerCallbacks, RecordKind, Shared};
 use super::transaction::Transactions;
-use crate::enrich::Header;
+use crate::message::Header;
 use crate::offsets::Ticket;
 
 /// The producer the worker publishes with.

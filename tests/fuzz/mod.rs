@@ -17,7 +17,8 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 use news_enricher::article::Limits;
-use news_enricher::enrich::{Enricher, Outcome, RawMessage};
+use news_enricher::enrich::{Enricher, Outcome};
+use news_enricher::message::RawMessage;
 use news_enricher::pipeline::{Pipeline, StageKind, StageSettings};
 
 /// The real wire article the project started from (its fixture copy).
