@@ -17,26 +17,39 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 
-use crate::kafka::context::Shared;
-
 /// A consume loop silent for longer than this is considered stuck.
 pub const HEARTBEAT_LIMIT: Duration = Duration::from_secs(30);
 
-async fn metrics(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+/// What the endpoint reports on: the worker's health as the probes and Prometheus see it, and
+/// nothing else of its state (the worker's shared state implements it).
+pub trait Health: Send + Sync + 'static {
+    /// Whether a fatal error has occurred.
+    fn failed(&self) -> bool;
+    /// Time since the consume loop last ticked.
+    fn heartbeat_age(&self) -> Duration;
+    /// Ready to process articles, and not failed.
+    fn is_ready(&self) -> bool;
+    /// The metrics in Prometheus' text format.
+    fn encode_metrics(&self) -> String;
+}
+
+type Handle = Arc<dyn Health>;
+
+async fn metrics(State(health): State<Handle>) -> impl IntoResponse {
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        shared.metrics.encode(),
+        health.encode_metrics(),
     )
 }
 
-async fn healthz(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
-    if shared.fatal().is_some() {
+async fn healthz(State(health): State<Handle>) -> impl IntoResponse {
+    if health.failed() {
         return (StatusCode::SERVICE_UNAVAILABLE, "fatal error\n");
     }
-    if shared.heartbeat_age() > HEARTBEAT_LIMIT {
+    if health.heartbeat_age() > HEARTBEAT_LIMIT {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             "consume loop not responding\n",
@@ -45,8 +58,8 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
     (StatusCode::OK, "ok\n")
 }
 
-async fn readyz(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
-    if shared.is_ready() {
+async fn readyz(State(health): State<Handle>) -> impl IntoResponse {
+    if health.is_ready() {
         (StatusCode::OK, "ready\n")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "not ready\n")
@@ -57,7 +70,7 @@ async fn readyz(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
 /// aborted. Binding happens before this returns, so a taken port fails start-up.
 pub async fn serve(
     addr: SocketAddr,
-    shared: Arc<Shared>,
+    health: Handle,
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
@@ -65,7 +78,7 @@ pub async fn serve(
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .with_state(shared);
+        .with_state(health);
     let task = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!(error = %e, "HTTP endpoint stopped");

@@ -74,6 +74,24 @@ pub struct Shared {
     started: Instant,
 }
 
+impl crate::http::Health for Shared {
+    fn failed(&self) -> bool {
+        self.fatal().is_some()
+    }
+
+    fn heartbeat_age(&self) -> Duration {
+        Shared::heartbeat_age(self)
+    }
+
+    fn is_ready(&self) -> bool {
+        Shared::is_ready(self)
+    }
+
+    fn encode_metrics(&self) -> String {
+        self.metrics.encode()
+    }
+}
+
 impl Shared {
     /// Fresh shared state.
     pub fn new(drain_timeout: Duration) -> Self {
