@@ -73,190 +73,6 @@ impl Tags {
     }
 }
 
-/// Title and role words that precede or follow person names. Hand-written cue words.
-const TITLES: &[&str] = &[
-    "Mr",
-    "Mr.",
-    "Mrs",
-    "Mrs.",
-    "Ms",
-    "Ms.",
-    "Dr",
-    "Dr.",
-    "Sir",
-    "Dame",
-    "Lord",
-    "Lady",
-    "President",
-    "Vice President",
-    "Prime Minister",
-    "Deputy Prime Minister",
-    "Minister",
-    "Foreign Minister",
-    "Defence Minister",
-    "Defense Minister",
-    "Finance Minister",
-    "Interior Minister",
-    "Secretary",
-    "Foreign Secretary",
-    "Home Secretary",
-    "Secretary of State",
-    "Secretary-General",
-    "Secretary General",
-    "Senator",
-    "Sen.",
-    "Rep.",
-    "Representative",
-    "Congressman",
-    "Congresswoman",
-    "Governor",
-    "Gov.",
-    "Mayor",
-    "Chancellor",
-    "King",
-    "Queen",
-    "Prince",
-    "Princess",
-    "Emperor",
-    "Pope",
-    "Cardinal",
-    "Archbishop",
-    "Bishop",
-    "Rabbi",
-    "Imam",
-    "Sheikh",
-    "Ayatollah",
-    "Judge",
-    "Justice",
-    "General",
-    "Gen.",
-    "Colonel",
-    "Col.",
-    "Major",
-    "Captain",
-    "Capt.",
-    "Lieutenant",
-    "Admiral",
-    "Commander",
-    "Ambassador",
-    "Envoy",
-    "Spokesman",
-    "Spokeswoman",
-    "Spokesperson",
-    "spokesman",
-    "spokeswoman",
-    "spokesperson",
-    "Chairman",
-    "Chairwoman",
-    "Chair",
-    "Chief Executive",
-    "CEO",
-    "Director",
-    "Commissioner",
-    "Premier",
-    "Speaker",
-    "Leader",
-    "Coach",
-    "Professor",
-    "Prof.",
-    "Detective",
-    "Inspector",
-    "Superintendent",
-    "Chief",
-    "Deputy",
-    "Treasurer",
-    "Attorney General",
-    "Attorney-General",
-    "Chief Justice",
-    "Crown Prince",
-    "Emir",
-    "Sultan",
-];
-
-/// Head words of organisation names. Hand-written cue words.
-const ORG_WORDS: &[&str] = &[
-    "Ministry",
-    "Department",
-    "Corps",
-    "Council",
-    "Committee",
-    "Party",
-    "University",
-    "College",
-    "Bank",
-    "Agency",
-    "Association",
-    "Union",
-    "Commission",
-    "Federation",
-    "Institute",
-    "Court",
-    "Army",
-    "Navy",
-    "Forces",
-    "Force",
-    "Guard",
-    "Guards",
-    "Organisation",
-    "Organization",
-    "Group",
-    "Company",
-    "Corporation",
-    "Club",
-    "League",
-    "Office",
-    "Parliament",
-    "Congress",
-    "Senate",
-    "Assembly",
-    "Foundation",
-    "Fund",
-    "Times",
-    "Post",
-    "News",
-    "Press",
-    "Airlines",
-    "Airways",
-    "Exchange",
-    "Authority",
-    "Board",
-    "Service",
-    "Police",
-    "Brigade",
-    "Brigades",
-    "Movement",
-    "Front",
-    "Alliance",
-    "Coalition",
-    "Cabinet",
-    "Government",
-    "Bureau",
-    "Network",
-    "Television",
-    "Radio",
-    "Journal",
-    "Herald",
-    "Telegraph",
-    "Tribune",
-    "Gazette",
-    "Agency",
-    "Holdings",
-    "Industries",
-    "Motors",
-    "Systems",
-    "Technologies",
-    "Partners",
-    "Securities",
-    "Insurance",
-    "Pharmaceuticals",
-    "Energy",
-    "Petroleum",
-    "Oil",
-    "Telecom",
-    "United",
-    "FC",
-];
-
 /// What a country name, alias or demonym stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Country {
@@ -291,6 +107,10 @@ pub struct Gazetteer {
 const COUNTRIES_TSV: &str = include_str!("../../data/gazetteers/countries.tsv");
 const PLACES_TSV: &str = include_str!("../../data/gazetteers/places.tsv");
 const ORG_SUFFIXES_TSV: &str = include_str!("../../data/gazetteers/org_suffixes.tsv");
+/// Title and role words that precede or follow person names.
+const TITLES_TSV: &str = include_str!("../../data/gazetteers/titles.tsv");
+/// Head words of organisation names.
+const ORG_WORDS_TSV: &str = include_str!("../../data/gazetteers/org_words.tsv");
 /// Hand-written: major media, government bodies, international organisations, armed groups,
 /// parties and companies that news names daily (see `data/gazetteers/PROVENANCE.md`).
 const ORGANISATIONS_TSV: &str = include_str!("../../data/gazetteers/organisations.tsv");
@@ -329,7 +149,7 @@ impl Gazetteer {
             places: HashMap::new(),
             countries: Vec::new(),
             orgs: HashMap::new(),
-            titles: TITLES.to_vec(),
+            titles: rows(TITLES_TSV).map(|r| r[0]).collect(),
         };
         let mut code_index: HashMap<String, usize> = HashMap::new();
         let mut country_rows: Vec<Vec<&str>> =
@@ -386,11 +206,11 @@ impl Gazetteer {
                 g.add_phrase(alias, kind::KNOWN_ORG);
             }
         }
-        for t in TITLES {
-            g.add_phrase(t, kind::TITLE);
+        for t in rows(TITLES_TSV) {
+            g.add_phrase(t[0], kind::TITLE);
         }
-        for w in ORG_WORDS {
-            g.add_phrase(w, kind::ORG_WORD);
+        for w in rows(ORG_WORDS_TSV) {
+            g.add_phrase(w[0], kind::ORG_WORD);
         }
         g
     }
