@@ -12,7 +12,7 @@ use clap::builder::TypedValueParser;
 use serde::Deserialize;
 
 use crate::article::Limits;
-use crate::dedup::index::{IndexConfig, MAX_ENTRIES};
+use crate::dedup::index::{IndexConfig, DEFAULT_HORIZON_HOURS, MAX_ENTRIES};
 use crate::dedup::DedupPolicy;
 use crate::pipeline::StageKind;
 
@@ -523,7 +523,8 @@ impl RunArgs {
                 horizon_secs: 3600
                     * positive_u64(
                         "dedup_horizon_hours",
-                        pick(&self.dedup_horizon_hours, file.dedup_horizon_hours).unwrap_or(168),
+                        pick(&self.dedup_horizon_hours, file.dedup_horizon_hours)
+                            .unwrap_or(DEFAULT_HORIZON_HOURS),
                     )? as i64,
                 max_entries: match pick(&self.dedup_max_entries, file.dedup_max_entries)
                     .unwrap_or(IndexConfig::default().max_entries)

@@ -84,10 +84,13 @@ pub struct IndexConfig {
     pub exact_cache: usize,
 }
 
+/// How far back in event time the window remembers by default: a week, in hours.
+pub const DEFAULT_HORIZON_HOURS: u64 = 7 * 24;
+
 impl Default for IndexConfig {
     fn default() -> Self {
         IndexConfig {
-            horizon_secs: 7 * 24 * 3600,
+            horizon_secs: DEFAULT_HORIZON_HOURS as i64 * 3600,
             max_entries: 2_000_000,
             near_threshold: 0.8,
             exact_cache: 50_000,
