@@ -20,7 +20,8 @@ use common::{near_signature, Rng};
 use std::process::Command;
 use std::time::Instant;
 
-use news_enricher::dedup::index::{DedupIndex, IndexConfig, IndexEntry, Probe, Verdict};
+use news_enricher::dedup::entry::{IndexEntry, Probe, Verdict};
+use news_enricher::dedup::index::{DedupIndex, IndexConfig};
 use news_enricher::dedup::minhash::Signature;
 use news_enricher::record::DedupStatus;
 

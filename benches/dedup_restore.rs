@@ -24,7 +24,8 @@ use common::synthetic_index::entry;
 
 use std::time::{Duration, Instant};
 
-use news_enricher::dedup::index::{DedupIndex, IndexConfig, IndexEntry};
+use news_enricher::dedup::entry::IndexEntry;
+use news_enricher::dedup::index::{DedupIndex, IndexConfig};
 use news_enricher::dedup::SharedIndex;
 use news_enricher::kafka::dedup_index;
 use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};

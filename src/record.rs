@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::article::Article;
-use crate::dedup::index::IndexEntry;
+use crate::dedup::entry::IndexEntry;
 use crate::dedup::paragraphs::RepeatedParagraph;
 use crate::entities::{Entity, EntityType};
 

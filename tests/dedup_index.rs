@@ -10,9 +10,8 @@ use std::path::Path;
 
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use news_enricher::article::{decode, normalise_text, Limits};
-use news_enricher::dedup::index::{
-    DedupIndex, IndexConfig, IndexEntry, Probe, Verdict, COMPACT_V1,
-};
+use news_enricher::dedup::entry::{IndexEntry, Probe, Verdict, COMPACT_V1};
+use news_enricher::dedup::index::{DedupIndex, IndexConfig};
 use news_enricher::dedup::minhash::{exact_jaccard, shingle_hashes, Signature, SIGNATURE_BYTES};
 use news_enricher::dedup::{DedupPolicy, DedupStage, SharedIndex};
 use news_enricher::enrich::{Enricher, Outcome};

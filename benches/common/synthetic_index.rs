@@ -3,7 +3,7 @@
 //! event times spread over 7 days, and about one in five a near-copy of an earlier entry.
 
 use super::{near_signature, random_signature, splitmix, Rng};
-use news_enricher::dedup::index::{IndexEntry, Verdict};
+use news_enricher::dedup::entry::{IndexEntry, Verdict};
 use news_enricher::dedup::minhash::Signature;
 use news_enricher::record::{DedupStatus, MatchedOn};
 

@@ -12,6 +12,7 @@
 //! being called a copy of itself — which keeps at-least-once intact even when duplicates are
 //! dropped.
 
+pub mod entry;
 pub mod index;
 pub mod minhash;
 pub mod paragraphs;
@@ -23,7 +24,8 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::article::normalise_text;
 use crate::record::{Dedup, EnrichedRecord, Provenance};
 use crate::stage::{Reading, Stage, StageError, UnknownName};
-use index::{DedupIndex, IndexConfig, IndexEntry, Probe};
+use entry::{IndexEntry, Probe};
+use index::{DedupIndex, IndexConfig};
 
 /// What the worker does with duplicates.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]

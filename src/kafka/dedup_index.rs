@@ -31,7 +31,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::config::WorkerConfig;
-use crate::dedup::index::{IndexEntry, IndexRecordError};
+use crate::dedup::entry::{IndexEntry, IndexRecordError};
 use crate::dedup::SharedIndex;
 
 /// A consumer that reads every partition of the index topic from the beginning, outside any
