@@ -904,108 +904,20 @@ struct Group {
     canon: Option<String>,
 }
 
+/// Mentions into entities, in four named steps: the longest mentions first, each mention's
+/// identity (well-known organisation, country), the group it joins (the same name, or a
+/// shorter form of one), and each group as an entity in order of first mention.
 fn group(gaz: &Gazetteer, body: &str, tokens: &[Token<'_>], mut raws: Vec<Raw>) -> Vec<Entity> {
     short_organisation_names(gaz, tokens, &mut raws);
     let texts: Vec<&str> = raws.iter().map(|r| &body[r.start..r.end]).collect();
-    let words_of = |r: &Raw| -> Vec<String> {
-        tokens[r.first..=r.last]
-            .iter()
-            .map(|t| t.text.to_owned())
-            .collect()
-    };
     let mut groups: Vec<Group> = Vec::new();
-    // Longest mentions first, so shorter ones can join them.
-    let mut order: Vec<usize> = (0..raws.len()).collect();
-    // An honorific is not part of the name: "Mr Blair" sorts (and joins) like "Blair".
-    let honorific = |r: &Raw| {
-        usize::from(
-            r.kind == EntityType::Person
-                && HONORIFICS.contains(&tokens[r.first].text)
-                && r.last > r.first,
-        )
-    };
-    order.sort_by_key(|&i| {
-        (
-            std::cmp::Reverse(raws[i].last - raws[i].first - honorific(&raws[i])),
-            raws[i].start,
-        )
-    });
-    let mut assigned = vec![usize::MAX; raws.len()];
-    for &i in &order {
+    for i in longest_first(tokens, &raws) {
         let r = &raws[i];
         let text = texts[i];
-        let mut words = words_of(r);
-        if honorific(r) == 1 {
-            words.remove(0);
-        }
-        // Aliases of a well-known organisation are one entity ("Tories", "Conservatives").
-        let canon = (r.kind == EntityType::Org)
-            .then(|| {
-                gaz.organisation(text)
-                    .or_else(|| gaz.organisation(strip_the(text)))
-            })
-            .flatten()
-            .map(str::to_owned);
-        let country = match r.kind {
-            EntityType::Loc if r.source == MentionSource::Capital => gaz.capital(text),
-            EntityType::Loc => gaz.country(text).or_else(|| gaz.country(strip_the(text))),
-            EntityType::Norp => gaz.demonym(text),
-            _ => None,
-        }
-        .map(|c| (c.code.clone(), c.name.clone()));
-        let found = groups.iter().position(|g| {
-            if g.kind != r.kind {
-                return false;
-            }
-            match (&g.country, &country) {
-                (Some(a), Some(b)) => return a.0 == b.0,
-                // A capital linked to its country is not the city of the same name.
-                (Some(_), None) | (None, Some(_)) => return false,
-                (None, None) => {}
-            }
-            if canon.is_some() && g.canon == canon {
-                return true;
-            }
-            g.name.eq_ignore_ascii_case(text)
-                || g.words
-                    .iter()
-                    .map(String::as_str)
-                    .eq(words.iter().map(String::as_str))
-        });
-        let found = found.or_else(|| {
-            if !matches!(r.kind, EntityType::Person | EntityType::Org) || country.is_some() {
-                return None;
-            }
-            let fits: Vec<usize> = groups
-                .iter()
-                .enumerate()
-                .filter(|(_, g)| g.kind == r.kind && g.words.len() > words.len())
-                .filter(|(_, g)| {
-                    let is_suffix = g.words.ends_with(&words);
-                    let is_first_name = r.kind == EntityType::Person && g.words.starts_with(&words);
-                    // "Merrill" for "Merrill Lynch", "Yili" for "Inner Mongolia Yili
-                    // Industrial".
-                    let is_short_name = r.kind == EntityType::Org
-                        && words.len() == 1
-                        && g.words.contains(&words[0]);
-                    let generic = words.len() == 1 && gaz_is_org_word(gaz, &words[0]);
-                    (is_suffix || is_first_name || is_short_name || is_acronym(&words, &g.words))
-                        && !generic
-                })
-                .map(|(k, _)| k)
-                .collect();
-            let fits = if fits.is_empty() && r.kind == EntityType::Org && words.len() == 1 {
-                groups
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, g)| g.kind == EntityType::Org && is_acronym(&words, &g.words))
-                    .map(|(k, _)| k)
-                    .collect()
-            } else {
-                fits
-            };
-            (fits.len() == 1).then(|| fits[0])
-        });
+        let words = name_words(tokens, r);
+        let (canon, country) = identity(gaz, r, text);
+        let found = same_name(&groups, r, text, &words, &canon, &country)
+            .or_else(|| shorter_form(gaz, &groups, r, &words, &country));
         let gi = match found {
             Some(g) => g,
             None => {
@@ -1025,9 +937,145 @@ fn group(gaz: &Gazetteer, body: &str, tokens: &[Token<'_>], mut raws: Vec<Raw>) 
             }
         };
         groups[gi].members.push(i);
-        assigned[i] = gi;
     }
-    let chars = char_offsets(body, &raws);
+    into_entities(gaz, body, tokens, &raws, &texts, groups)
+}
+
+/// Whether a person mention opens with an honorific that is not part of the name: "Mr Blair"
+/// sorts and joins like "Blair".
+fn has_honorific(tokens: &[Token<'_>], r: &Raw) -> bool {
+    r.kind == EntityType::Person && HONORIFICS.contains(&tokens[r.first].text) && r.last > r.first
+}
+
+/// Mention indices, longest first (honorifics aside), so shorter mentions can join them.
+fn longest_first(tokens: &[Token<'_>], raws: &[Raw]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..raws.len()).collect();
+    order.sort_by_key(|&i| {
+        let r = &raws[i];
+        (
+            std::cmp::Reverse(r.last - r.first - usize::from(has_honorific(tokens, r))),
+            r.start,
+        )
+    });
+    order
+}
+
+/// The words of a mention's name, without an honorific.
+fn name_words(tokens: &[Token<'_>], r: &Raw) -> Vec<String> {
+    let skip = usize::from(has_honorific(tokens, r));
+    tokens[r.first + skip..=r.last]
+        .iter()
+        .map(|t| t.text.to_owned())
+        .collect()
+}
+
+/// A country (code and name) a mention stands for.
+type CountryRef = Option<(String, String)>;
+
+/// What a mention is known to stand for: a well-known organisation's canonical name (its
+/// aliases are one entity: "Tories", "Conservatives"), or a country (by name, capital or
+/// demonym).
+fn identity(gaz: &Gazetteer, r: &Raw, text: &str) -> (Option<String>, CountryRef) {
+    let canon = (r.kind == EntityType::Org)
+        .then(|| {
+            gaz.organisation(text)
+                .or_else(|| gaz.organisation(strip_the(text)))
+        })
+        .flatten()
+        .map(str::to_owned);
+    let country = match r.kind {
+        EntityType::Loc if r.source == MentionSource::Capital => gaz.capital(text),
+        EntityType::Loc => gaz.country(text).or_else(|| gaz.country(strip_the(text))),
+        EntityType::Norp => gaz.demonym(text),
+        _ => None,
+    }
+    .map(|c| (c.code.clone(), c.name.clone()));
+    (canon, country)
+}
+
+/// The group a mention names outright: the same country, the same well-known organisation,
+/// or the same name.
+fn same_name(
+    groups: &[Group],
+    r: &Raw,
+    text: &str,
+    words: &[String],
+    canon: &Option<String>,
+    country: &CountryRef,
+) -> Option<usize> {
+    groups.iter().position(|g| {
+        if g.kind != r.kind {
+            return false;
+        }
+        match (&g.country, country) {
+            (Some(a), Some(b)) => return a.0 == b.0,
+            // A capital linked to its country is not the city of the same name.
+            (Some(_), None) | (None, Some(_)) => return false,
+            (None, None) => {}
+        }
+        if canon.is_some() && g.canon == *canon {
+            return true;
+        }
+        g.name.eq_ignore_ascii_case(text)
+            || g.words
+                .iter()
+                .map(String::as_str)
+                .eq(words.iter().map(String::as_str))
+    })
+}
+
+/// The one group a person or organisation mention is a shorter form of: a surname, a first
+/// name, a single word of an organisation's name, an acronym. None when several fit.
+fn shorter_form(
+    gaz: &Gazetteer,
+    groups: &[Group],
+    r: &Raw,
+    words: &[String],
+    country: &CountryRef,
+) -> Option<usize> {
+    if !matches!(r.kind, EntityType::Person | EntityType::Org) || country.is_some() {
+        return None;
+    }
+    let fits: Vec<usize> = groups
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| g.kind == r.kind && g.words.len() > words.len())
+        .filter(|(_, g)| {
+            let is_suffix = g.words.ends_with(words);
+            let is_first_name = r.kind == EntityType::Person && g.words.starts_with(words);
+            // "Merrill" for "Merrill Lynch", "Yili" for "Inner Mongolia Yili
+            // Industrial".
+            let is_short_name =
+                r.kind == EntityType::Org && words.len() == 1 && g.words.contains(&words[0]);
+            let generic = words.len() == 1 && gaz_is_org_word(gaz, &words[0]);
+            (is_suffix || is_first_name || is_short_name || is_acronym(words, &g.words)) && !generic
+        })
+        .map(|(k, _)| k)
+        .collect();
+    let fits = if fits.is_empty() && r.kind == EntityType::Org && words.len() == 1 {
+        groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| g.kind == EntityType::Org && is_acronym(words, &g.words))
+            .map(|(k, _)| k)
+            .collect()
+    } else {
+        fits
+    };
+    (fits.len() == 1).then(|| fits[0])
+}
+
+/// Each group as an entity — its mentions in text order, a person's role, a place's country —
+/// in order of first mention.
+fn into_entities(
+    gaz: &Gazetteer,
+    body: &str,
+    tokens: &[Token<'_>],
+    raws: &[Raw],
+    texts: &[&str],
+    groups: Vec<Group>,
+) -> Vec<Entity> {
+    let chars = char_offsets(body, raws);
     let mut out: Vec<(usize, Entity)> = groups
         .into_iter()
         .map(|mut g| {
