@@ -4,7 +4,8 @@
 //!
 //! A functional core and an imperative shell.
 //!
-//! * **Core** (no Kafka, no async, no globals): [`article`] decodes raw bytes into an
+//! * **Core** (no Kafka, no async, no globals): [`message`] is a raw message as received;
+//!   [`article`] decodes its bytes into an
 //!   [`article::Article`]; [`stage`] defines the [`stage::Stage`] interface;
 //!   [`pipeline`] is where stages are composed by name and run in order; [`dedup`] is the deduplication stage (exact and near copies,
 //!   repeated paragraphs) and its window; [`entities`] extracts people, organisations, places
