@@ -5,10 +5,10 @@
 //! A functional core and an imperative shell.
 //!
 //! * **Core** (no Kafka, no async, no globals): [`message`] is a raw message as received;
-//!   [`article`] decodes its bytes into an
-//!   [`article::Article`]; [`stage`] defines the [`stage::Stage`] interface;
-//!   [`pipeline`] is where stages are composed by name and run in order; [`dedup`] is the deduplication stage (exact and near copies,
-//!   repeated paragraphs) and its window; [`entities`] extracts people, organisations, places
+//!   [`article`] decodes its bytes into an [`article::Article`]; [`stage`] defines the
+//!   [`stage::Stage`] interface; [`pipeline`] is where stages are composed by name and run in
+//!   order; [`dedup`] is the deduplication stage (exact and near copies, repeated paragraphs)
+//!   and its window; [`entities`] extracts people, organisations, places
 //!   and nationalities with a bundled perceptron tagger and resolves them into entities;
 //!   [`claims`] finds every attributed statement (who said, wrote, holds or wants what) with its
 //!   source, cue and content spans and the entity that speaks; [`stance`] finds who is for or
