@@ -6,7 +6,9 @@
 //! 2,000/s is about what the full pipeline sustains on this 2-core machine, so it stands for
 //! the maximum), `BENCH_SECONDS` (20 s of paced input per rate), `BENCH_GUARANTEE`
 //! (`at-least-once`, the default, or `exactly-once`), `BENCH_STAGES` (`none` for passthrough:
-//! the broker and the clients alone). Under `cargo test` (no `--bench`
+//! the broker and the clients alone), `BENCH_INPUT_LINGER_MS` (the load generator's
+//! `linger.ms`, 5 by default as in librdkafka; each article's clock starts when it is handed to
+//! the producer, so the linger counts against the worker). Under `cargo test` (no `--bench`
 //! argument) it runs one short, slow rate as a smoke test.
 //!
 //! Everything is the shipped default (full pipeline, consumer `fetch.wait.max.ms`, producer

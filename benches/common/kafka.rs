@@ -150,7 +150,12 @@ pub fn latency(
         std::thread::spawn(move || {
             let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
                 .set("bootstrap.servers", &bootstrap)
-                .set("linger.ms", "0")
+                // librdkafka's default: an upstream producer batches. 0 sends one request
+                // per article, which on tansu costs more than the worker does (issue 14 notes).
+                .set(
+                    "linger.ms",
+                    std::env::var("BENCH_INPUT_LINGER_MS").unwrap_or("5".into()),
+                )
                 .create()
                 .unwrap();
             let t0 = Instant::now();
