@@ -48,9 +48,10 @@ pub trait Stage: Send + Sync {
 /// is split into words once per article, not once per stage that reads words (entities,
 /// claims, stance). Stages do not change the body.
 ///
-/// A processing thread keeps one `Reading` for all its articles ([`crate::pipeline::Pipeline::run_with`]): what
-/// belongs to an article is dropped before the next ([`Reading::next_article`]), while what was
-/// learnt about words alone ([`WordMemo`]) is kept. Either way the output is the same.
+/// A processing thread keeps one `Reading` for all its articles
+/// ([`crate::pipeline::Pipeline::run_with`]): what belongs to an article is dropped before the
+/// next ([`Reading::next_article`]), while what was learnt about words alone ([`WordMemo`]) is
+/// kept. Either way the output is the same.
 #[derive(Debug, Default)]
 pub struct Reading {
     layout: Option<Layout>,

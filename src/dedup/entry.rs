@@ -60,7 +60,8 @@ pub struct IndexEntry {
     pub text_key: u64,
     /// Hash of the canonical URL.
     pub url_key: Option<u64>,
-    /// MinHash signature with its band keys, as [`SIGNATURE_BYTES`] bytes in hex.
+    /// MinHash signature with its band keys: [`SIGNATURE_BYTES`] bytes, raw in the compact
+    /// record, in hex in JSON.
     #[serde(with = "signature_hex")]
     pub signature: Signature,
     /// The verdict it got when first processed.

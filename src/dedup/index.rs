@@ -2,9 +2,10 @@
 //! article's earlier copy.
 //!
 //! Each remembered article is one [`IndexEntry`]: its id, its cluster, the verdict it got, its
-//! exact keys (normalised-text hash, canonical-URL hash) and its MinHash [`Signature`](super::minhash::Signature). Look-ups
-//! go id → (a redelivery: same verdict again), exact keys → `exact_duplicate`, LSH bands →
-//! candidates verified on the signature → `near_duplicate`.
+//! exact keys (normalised-text hash, canonical-URL hash) and its MinHash
+//! [`Signature`](super::minhash::Signature). Look-ups go id → (a redelivery: same verdict
+//! again), exact keys → `exact_duplicate`, LSH bands → candidates verified on the signature →
+//! `near_duplicate`.
 //!
 //! The window is bounded two ways: by event time (entries older than the newest event time seen
 //! minus the horizon are dropped, a whole hour bucket at a time) and by a hard cap on entries
