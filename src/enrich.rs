@@ -132,7 +132,7 @@ impl Enricher {
                 stage: e.stage,
             });
         }
-        let index_record = match record.index_entry.take().map(|e| e.encode()) {
+        let index_record = match reading.take_index_entry().map(|e| e.encode()) {
             None => None,
             Some(Ok(v)) => Some(v),
             Some(Err(e)) => {

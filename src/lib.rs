@@ -46,6 +46,7 @@ pub mod http;
 pub mod kafka;
 pub mod message;
 pub mod metrics;
+pub mod names;
 pub mod offline;
 pub mod offsets;
 pub mod pipeline;

@@ -1,20 +1,26 @@
 //! The one place where stages are composed: the configuration names of the stages
 //! ([`StageKind`]), what they are built with ([`StageSettings`]), and the [`Pipeline`] that
 //! builds the configured ones and runs them in order on each article. Adding a stage means
-//! writing it (a module implementing [`crate::stage::Stage`]) and registering it here: a
-//! `StageKind` variant with its name, what it needs before it ([`StageKind::check_order`]),
-//! and its construction in [`Pipeline::from_kinds`].
+//! writing it (a module doing the work, pure, with its output type in [`crate::record`]) and
+//! registering it here: a `StageKind` variant with its name, what it needs before it
+//! ([`StageKind::check_order`]), its [`Stage`] implementation (which inputs it reads, where its
+//! output goes) and its construction in [`Pipeline::from_kinds`]. Stage modules do not know
+//! the [`Stage`] trait or [`Reading`], so none of them depends on another stage's internals
+//! through it.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
-use crate::claims::{ClaimFinder, ClaimStage};
+use crate::claims::doc::Doc;
+use crate::claims::ClaimFinder;
 use crate::dedup::index::IndexConfig;
 use crate::dedup::{DedupStage, SharedIndex};
-use crate::entities::{EntityStage, Tagger};
+use crate::entities::resolve::Extractor;
+use crate::entities::Tagger;
+use crate::names::UnknownName;
 use crate::record::EnrichedRecord;
-use crate::stage::{Reading, Stage, StageError, UnknownName};
-use crate::stance::{StanceStage, TargetScorer};
+use crate::stage::{Reading, Stage, StageError};
+use crate::stance::{stances_in, TargetScorer};
 
 /// The stages a pipeline can be built from, by configuration name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -130,6 +136,91 @@ impl Default for StageSettings {
     }
 }
 
+// The stages as the pipeline runs them: each takes what earlier stages left in the record and
+// the `Reading`, and adds its findings. The work itself is in the stage's module; what is here is
+// only which inputs it reads and where its output goes.
+
+impl Stage for DedupStage {
+    fn name(&self) -> &'static str {
+        "dedup"
+    }
+
+    fn process(
+        &self,
+        record: &mut EnrichedRecord,
+        reading: &mut Reading,
+    ) -> Result<(), StageError> {
+        reading.publish_index_entry(self.judge(record));
+        Ok(())
+    }
+}
+
+/// The entity stage: tags the body's words and groups the mentions into entities.
+struct EntityStage(Extractor);
+
+impl Stage for EntityStage {
+    fn name(&self) -> &'static str {
+        "entities"
+    }
+
+    fn process(
+        &self,
+        record: &mut EnrichedRecord,
+        reading: &mut Reading,
+    ) -> Result<(), StageError> {
+        let body = &record.article.body;
+        let (layout, memo) = reading.layout_and_words(body);
+        record.entities = self
+            .0
+            .extract_from(body, &layout.tokens(body), layout.sentences(), memo);
+        Ok(())
+    }
+}
+
+/// The claims stage: reads the entities, so it runs after the entity stage.
+struct ClaimStage(ClaimFinder);
+
+impl Stage for ClaimStage {
+    fn name(&self) -> &'static str {
+        "claims"
+    }
+
+    fn process(
+        &self,
+        record: &mut EnrichedRecord,
+        reading: &mut Reading,
+    ) -> Result<(), StageError> {
+        let body = &record.article.body;
+        let layout = reading.classified(body, self.0.words());
+        record.claims = self.0.claims_in(&Doc::over(body, &record.entities, layout));
+        Ok(())
+    }
+}
+
+/// The stance stage: reads the claims (and entities), so it runs after the claims stage.
+struct StanceStage(TargetScorer);
+
+impl Stage for StanceStage {
+    fn name(&self) -> &'static str {
+        "stance"
+    }
+
+    fn process(
+        &self,
+        record: &mut EnrichedRecord,
+        reading: &mut Reading,
+    ) -> Result<(), StageError> {
+        let body = &record.article.body;
+        let layout = reading.classified(body, self.0.words());
+        record.stances = stances_in(
+            &Doc::over(body, &record.entities, layout),
+            &record.claims,
+            &self.0,
+        );
+        Ok(())
+    }
+}
+
 /// A failed stage run, naming the stage.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("stage `{stage}`: {error}")]
@@ -158,9 +249,11 @@ impl Pipeline {
             .map(|kind| -> Box<dyn Stage> {
                 match kind {
                     StageKind::Dedup => Box::new(DedupStage::new(settings.dedup_index.clone())),
-                    StageKind::Entities => Box::new(EntityStage::new(settings.tagger.clone())),
-                    StageKind::Claims => Box::new(ClaimStage::new(settings.claims.clone())),
-                    StageKind::Stance => Box::new(StanceStage::new(settings.stance.clone())),
+                    StageKind::Entities => {
+                        Box::new(EntityStage(Extractor::new(settings.tagger.clone())))
+                    }
+                    StageKind::Claims => Box::new(ClaimStage(settings.claims.clone())),
+                    StageKind::Stance => Box::new(StanceStage(settings.stance.clone())),
                 }
             })
             .collect();

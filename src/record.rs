@@ -7,9 +7,6 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::article::Article;
-use crate::dedup::entry::IndexEntry;
-use crate::dedup::paragraphs::RepeatedParagraph;
-use crate::entities::{Entity, EntityType};
 
 /// Version of the output record's schema, also sent as a message header.
 pub const SCHEMA_VERSION: u32 = 7;
@@ -37,10 +34,6 @@ pub struct EnrichedRecord {
     pub stances: Vec<Stance>,
     /// Where the input came from and who processed it.
     pub provenance: Provenance,
-    /// What the dedup stage remembered about this article, for the shell to publish to the
-    /// index topic. Not part of the output record.
-    #[serde(skip)]
-    pub index_entry: Option<IndexEntry>,
 }
 
 impl EnrichedRecord {
@@ -55,7 +48,6 @@ impl EnrichedRecord {
             claims: Vec::new(),
             stances: Vec::new(),
             provenance,
-            index_entry: None,
         }
     }
 }
@@ -126,6 +118,93 @@ pub enum MatchedOn {
     Url,
     /// MinHash signature (near-duplicate).
     Minhash,
+}
+
+/// A paragraph that repeats an earlier one in the same body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepeatedParagraph {
+    /// Char offset (Unicode scalar values, not bytes) in the article body where the repeat
+    /// starts, surrounding whitespace excluded.
+    pub start: usize,
+    /// Char offset just past the repeat's end: the repeat is `[start, end)`.
+    pub end: usize,
+    /// Char offset where the first occurrence it repeats starts.
+    pub first_start: usize,
+    /// Char offset just past the first occurrence's end: it is `[first_start, first_end)`.
+    pub first_end: usize,
+    /// Overlap coefficient, in `[0, 1]`, of the two paragraphs' sets of 3-word shingles:
+    /// shared shingles over the smaller set's size (see [`crate::dedup::paragraphs`]).
+    pub similarity: f64,
+}
+
+/// Entity types in the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum EntityType {
+    /// People.
+    Person,
+    /// Organisations: companies, agencies, parties, media.
+    Org,
+    /// Places: countries, cities, regions.
+    Loc,
+    /// Nationalities and groups ("Iranian").
+    Norp,
+}
+
+/// How a mention was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MentionSource {
+    /// The statistical tagger labelled the span.
+    Tagger,
+    /// A gazetteer entry: a country or demonym the tagger did not label, or a well-known
+    /// organisation's full name.
+    Gazetteer,
+    /// A capitalised name right after a title ("Foreign Minister Amir-Abdollahian").
+    Title,
+    /// A capitalised name right before a verb of saying ("Gallant posted").
+    Speaker,
+    /// The surname of a person named in full elsewhere in the article.
+    Document,
+    /// A capital standing for its country's government ("Washington’s concern", "Moscow
+    /// said"): the tagger found the place, this rule linked it to the country.
+    Capital,
+}
+
+/// One occurrence of an entity in the body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mention {
+    /// The text as written.
+    pub text: String,
+    /// Char offset of its first character in the body.
+    pub start: usize,
+    /// Char offset one past its last character.
+    pub end: usize,
+    /// Who found it.
+    pub source: MentionSource,
+}
+
+/// One real-world referent mentioned in the article.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entity {
+    /// Canonical name: the longest form used in the article (countries: the gazetteer's name).
+    pub name: String,
+    /// Type.
+    #[serde(rename = "type")]
+    pub kind: EntityType,
+    /// Every mention, in body order.
+    pub mentions: Vec<Mention>,
+    /// Number of mentions.
+    pub count: usize,
+    /// Title or role given to a person ("US Secretary of State").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// ISO 3166-1 alpha-2 code of a country, of a demonym's country, or of a known city.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country_code: Option<String>,
+    /// Name of the country a demonym belongs to ("Turkish" → "Turkey").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
 }
 
 /// Where a record came from. Kafka coordinates are null for offline (`enrich`) runs, which carry

@@ -9,6 +9,7 @@
 
 use crate::claims::doc::Layout;
 use crate::claims::words::WordClasses;
+use crate::dedup::entry::IndexEntry;
 use crate::entities::WordMemo;
 use crate::record::EnrichedRecord;
 
@@ -44,9 +45,11 @@ pub trait Stage: Send + Sync {
         -> Result<(), StageError>;
 }
 
-/// What stages have derived from one article's body, kept for the stages after them: the body
-/// is split into words once per article, not once per stage that reads words (entities,
-/// claims, stance). Stages do not change the body.
+/// What stages have derived from one article besides its record: for the stages after them,
+/// the body split into words (once per article, not once per stage that reads words: entities,
+/// claims, stance); for the shell, the dedup window's entry to publish to the index topic
+/// ([`Reading::take_index_entry`]), which travels beside the record, not in it. Stages do not
+/// change the body.
 ///
 /// A processing thread keeps one `Reading` for all its articles
 /// ([`crate::pipeline::Pipeline::run_with`]): what belongs to an article is dropped before the
@@ -56,12 +59,24 @@ pub trait Stage: Send + Sync {
 pub struct Reading {
     layout: Option<Layout>,
     words: WordMemo,
+    index_entry: Option<IndexEntry>,
 }
 
 impl Reading {
     /// Forgets the article read last; keeps the memo of words.
     pub fn next_article(&mut self) {
         self.layout = None;
+        self.index_entry = None;
+    }
+
+    /// Hands the shell what the dedup window remembered of this article, to publish.
+    pub fn publish_index_entry(&mut self, entry: Option<IndexEntry>) {
+        self.index_entry = entry;
+    }
+
+    /// What the dedup stage handed the shell for this article, if anything.
+    pub fn take_index_entry(&mut self) -> Option<IndexEntry> {
+        self.index_entry.take()
     }
 
     /// [`Reading::layout`] with the memo of words, for the tagger.
@@ -83,16 +98,4 @@ impl Reading {
         layout.classify(body, words);
         layout
     }
-}
-
-/// A configuration name that names nothing (`"{name}"` is not a `{what}`).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {what} `{name}`; expected one of: {}", expected.join(", "))]
-pub struct UnknownName {
-    /// What was being named (`stage`, `dedup policy`).
-    pub what: &'static str,
-    /// The name given.
-    pub name: String,
-    /// The names there are.
-    pub expected: &'static [&'static str],
 }

@@ -61,14 +61,15 @@ fn record(input: &Value, at: At) -> EnrichedRecord {
 fn check(stage: &dyn Stage, input: Value, at: At) -> (Dedup, String) {
     let mut r = record(&input, at);
     assert_eq!(r.dedup.status, DedupStatus::NotChecked);
-    assert!(r.index_entry.is_none());
+    let mut reading = Reading::default();
+    assert!(reading.take_index_entry().is_none());
     stage
-        .process(&mut r, &mut Reading::default())
+        .process(&mut r, &mut reading)
         .expect("dedup never rejects");
     // What the stage remembers (and the shell publishes to the index topic) is the same verdict.
     // Nothing is published when nothing was remembered (an id already remembered from another
     // position, a window of size 0), which tests/dedup_index.rs covers.
-    let Some(entry) = r.index_entry.as_ref() else {
+    let Some(entry) = reading.take_index_entry() else {
         return (r.dedup, r.id);
     };
     assert_eq!(entry.id, r.id);

@@ -86,10 +86,11 @@ impl Feed {
     fn add(&mut self, id: &str, body: &str, event_time: i64) -> (Dedup, Option<IndexEntry>) {
         self.offset += 1;
         let mut r = record(id, body, event_time, self.offset);
+        let mut reading = Reading::default();
         self.stage
-            .process(&mut r, &mut Reading::default())
+            .process(&mut r, &mut reading)
             .expect("dedup never rejects");
-        (r.dedup, r.index_entry)
+        (r.dedup, reading.take_index_entry())
     }
 
     fn len(&self) -> usize {
@@ -107,8 +108,9 @@ impl Feed {
 fn entry(id: &str, body: &str, event_time: i64) -> IndexEntry {
     let scratch = stage(IndexConfig::default());
     let mut r = record(id, body, event_time, 0);
-    scratch.process(&mut r, &mut Reading::default()).unwrap();
-    r.index_entry.unwrap()
+    let mut reading = Reading::default();
+    scratch.process(&mut r, &mut reading).unwrap();
+    reading.take_index_entry().unwrap()
 }
 
 fn probe(e: &IndexEntry) -> Probe<'_> {

@@ -9,9 +9,11 @@ use std::path::Path;
 
 use news_enricher::entities::conll;
 use news_enricher::entities::model::Model;
-use news_enricher::entities::resolve::{Extractor, MentionSource};
+use news_enricher::entities::resolve::Extractor;
 use news_enricher::entities::tokens::{sentences, tokenize};
-use news_enricher::entities::{Entity, EntityType, Tagger, WordMemo};
+use news_enricher::entities::{Tagger, WordMemo};
+use news_enricher::record::MentionSource;
+use news_enricher::record::{Entity, EntityType};
 
 fn extractor() -> Extractor {
     Extractor::new(Tagger::bundled().expect("bundled model"))

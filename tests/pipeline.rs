@@ -5,12 +5,12 @@ use chrono::{DateTime, TimeZone, Utc};
 use news_enricher::article::{decode, Limits};
 use news_enricher::dead_letter::{headers as dlq, DeadLetter};
 use news_enricher::enrich::{headers as out_headers, Enricher, Outcome, Output};
-use news_enricher::entities::{Entity, EntityType};
 use news_enricher::message::{Header, RawMessage};
 use news_enricher::pipeline::{Pipeline, PipelineError, StageKind, StageSettings};
 use news_enricher::record::{
     DedupStatus, EnrichedRecord, Provenance, SCHEMA_VERSION, WORKER_VERSION,
 };
+use news_enricher::record::{Entity, EntityType};
 use news_enricher::stage::{Reading, Stage, StageError};
 use serde_json::{json, Value};
 

@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use super::words::{NounClass, WordClasses};
 use crate::entities::tokens::{sentences, tokenize, Token};
-use crate::entities::Entity;
+use crate::record::Entity;
 use crate::record::Span;
 
 /// One body, tokenised once for every step.

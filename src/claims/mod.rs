@@ -33,9 +33,8 @@ use find::{Finder, Found};
 use sources::{FirstNames, Head, Resolved, Resolver};
 
 use crate::entities::gazetteer::Gazetteer;
-use crate::entities::Entity;
-use crate::record::{Claim, ClaimRule, EnrichedRecord, SpeakerRule};
-use crate::stage::{Reading, Stage, StageError};
+use crate::record::Entity;
+use crate::record::{Claim, ClaimRule, SpeakerRule};
 use words::WordClasses;
 
 /// First names by gender (hand-written), for pronoun agreement here and in the stance stage.
@@ -272,36 +271,5 @@ fn carried_rule(from: &Claim) -> SpeakerRule {
         SpeakerRule::PreviousSpeaker
     } else {
         SpeakerRule::Unresolved
-    }
-}
-
-/// The claims stage. Runs after the entity stage, whose entities it reads.
-pub struct ClaimStage {
-    finder: ClaimFinder,
-}
-
-impl ClaimStage {
-    /// A stage over `finder`.
-    pub fn new(finder: ClaimFinder) -> Self {
-        ClaimStage { finder }
-    }
-}
-
-impl Stage for ClaimStage {
-    fn name(&self) -> &'static str {
-        "claims"
-    }
-
-    fn process(
-        &self,
-        record: &mut EnrichedRecord,
-        reading: &mut Reading,
-    ) -> Result<(), StageError> {
-        let body = &record.article.body;
-        let layout = reading.classified(body, self.finder.words());
-        record.claims = self
-            .finder
-            .claims_in(&Doc::over(body, &record.entities, layout));
-        Ok(())
     }
 }

@@ -33,7 +33,7 @@ use std::ops::Range;
 use super::doc::Doc;
 use super::words::{self, class, NounClass};
 use crate::entities::gazetteer::Gazetteer;
-use crate::entities::EntityType;
+use crate::record::EntityType;
 use crate::record::SpeakerRule;
 
 /// What heads a source phrase.
@@ -536,8 +536,8 @@ fn state_like(doc: &Doc<'_>, e: usize) -> bool {
         EntityType::Loc => {
             ent.country_code.is_some()
                 && ent.mentions.iter().any(|m| {
-                    m.source == crate::entities::resolve::MentionSource::Capital
-                        || m.source == crate::entities::resolve::MentionSource::Gazetteer
+                    m.source == crate::record::MentionSource::Capital
+                        || m.source == crate::record::MentionSource::Gazetteer
                         || m.text.len() <= 3 && m.text.chars().all(|c| c.is_uppercase())
                 })
         }
@@ -978,7 +978,7 @@ impl<'d, 'a> Resolver<'d, 'a> {
                 || ent
                     .mentions
                     .iter()
-                    .any(|m| m.source == crate::entities::resolve::MentionSource::Capital))
+                    .any(|m| m.source == crate::record::MentionSource::Capital))
     }
 
     /// The antecedent of the pronoun at token `p`.
@@ -1319,7 +1319,7 @@ fn org_fits(kind: &str, name: &str) -> bool {
 
 /// A person's gender as the article marks it: an honorific before a mention, a role word, or
 /// the first name.
-pub fn entity_gender(doc: &Doc<'_>, e: &crate::entities::Entity, names: &FirstNames) -> Gender {
+pub fn entity_gender(doc: &Doc<'_>, e: &crate::record::Entity, names: &FirstNames) -> Gender {
     if e.kind != EntityType::Person {
         return Gender::Unknown;
     }

@@ -22,8 +22,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::article::normalise_text;
+use crate::names::UnknownName;
 use crate::record::{Dedup, EnrichedRecord, Provenance};
-use crate::stage::{Reading, Stage, StageError, UnknownName};
 use entry::{IndexEntry, Probe};
 use index::{DedupIndex, IndexConfig};
 
@@ -139,12 +139,11 @@ pub fn origin_of(p: &Provenance) -> u64 {
     xxh3_64(s.as_bytes())
 }
 
-impl Stage for DedupStage {
-    fn name(&self) -> &'static str {
-        "dedup"
-    }
-
-    fn process(&self, record: &mut EnrichedRecord, _: &mut Reading) -> Result<(), StageError> {
+impl DedupStage {
+    /// Gives `record` its verdict and its repeated paragraphs, and returns the entry the window
+    /// remembered for it, for the shell to publish to the index topic: `None` when there is
+    /// nothing to publish (an id already remembered from another position).
+    pub fn judge(&self, record: &mut EnrichedRecord) -> Option<IndexEntry> {
         // Everything expensive happens before taking the lock.
         let normalised = normalise_text(&record.article.body);
         let shingles = minhash::shingle_hashes(&normalised);
@@ -217,8 +216,7 @@ impl Stage for DedupStage {
             cluster_id: Some(entry.verdict.cluster_id.clone()),
             repeated_paragraphs,
         };
-        record.index_entry = publish.then_some(entry);
-        Ok(())
+        publish.then_some(entry)
     }
 }
 

@@ -55,11 +55,11 @@
 //! grows with the square of their number, still only a counter increment per pair. Allocations
 //! are per paragraph (its normalised text and shingle set), never per character or word.
 
-use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::article::normalise_text;
 use crate::prehashed::PrehashedMap;
+use crate::record::RepeatedParagraph;
 
 /// Fewest words the shorter paragraph of a pair needs for the pair to count.
 const MIN_WORDS: usize = 8;
@@ -72,23 +72,6 @@ const MIN_SIMILARITY_DEN: usize = 5;
 const SHINGLE_WORDS: usize = 3;
 /// End of a posting list.
 const NONE: usize = usize::MAX;
-
-/// A paragraph that repeats an earlier one in the same body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RepeatedParagraph {
-    /// Char offset (Unicode scalar values, not bytes) in the article body where the repeat
-    /// starts, surrounding whitespace excluded.
-    pub start: usize,
-    /// Char offset just past the repeat's end: the repeat is `[start, end)`.
-    pub end: usize,
-    /// Char offset where the first occurrence it repeats starts.
-    pub first_start: usize,
-    /// Char offset just past the first occurrence's end: it is `[first_start, first_end)`.
-    pub first_end: usize,
-    /// Overlap coefficient, in `[0, 1]`, of the two paragraphs' sets of 3-word shingles:
-    /// shared shingles over the smaller set's size (see the module documentation).
-    pub similarity: f64,
-}
 
 /// What the comparison needs to know about a paragraph.
 struct Features {

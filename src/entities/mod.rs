@@ -10,7 +10,7 @@
 //!    titles and appositions.
 //!
 //! The stage is pure and synchronous. The model and gazetteers are compiled into the binary and
-//! parsed once per pipeline; the [`EntityStage`] shares them behind an `Arc`.
+//! parsed once per pipeline; every stage built from one tagger shares them behind an `Arc`.
 
 pub mod conll;
 pub mod features;
@@ -25,11 +25,6 @@ use std::sync::Arc;
 use features::{context_features, SentenceInfo, TokenInfo};
 use gazetteer::{Gazetteer, Tags};
 use model::{Model, ModelError, Type, LABELS};
-
-pub use resolve::{Entity, EntityType, Mention};
-
-use crate::record::EnrichedRecord;
-use crate::stage::{Reading, Stage, StageError};
 
 /// The trained model compiled into the binary (`news-enricher train ner` writes it).
 const BUNDLED_MODEL: &[u8] = include_bytes!("../../models/ner.bin");
@@ -149,10 +144,10 @@ impl Tagger {
 /// [`TokenInfo`] (gazetteer tags aside) and the summed weights of its word features. Articles
 /// repeat their words (names, "the", "said"), and news repeats its vocabulary from one article
 /// to the next, so a processing thread keeps one memo across articles (in its
-/// [`Reading`]): analysing and weighing a token's own word was the largest part of its cost.
-/// The memo is exact (integer sums), bounded by [`WordMemo::MAX_WORDS`] (then it starts
-/// over), and tied to one model by its fingerprint (a memo handed a different model forgets
-/// everything first).
+/// [`crate::stage::Reading`]): analysing and weighing a token's own word was the largest part
+/// of its cost. The memo is exact (integer sums), bounded by [`WordMemo::MAX_WORDS`] (then it
+/// starts over), and tied to one model by its fingerprint (a memo handed a different model
+/// forgets everything first).
 #[derive(Default)]
 pub struct WordMemo {
     /// The fingerprint of the model the weights were summed with.
@@ -201,38 +196,5 @@ impl WordMemo {
         self.weights.push(acc);
         self.ids.insert(word.into(), id);
         id
-    }
-}
-
-/// The entity stage.
-pub struct EntityStage {
-    extractor: resolve::Extractor,
-}
-
-impl EntityStage {
-    /// A stage over `tagger`.
-    pub fn new(tagger: Tagger) -> Self {
-        EntityStage {
-            extractor: resolve::Extractor::new(tagger),
-        }
-    }
-}
-
-impl Stage for EntityStage {
-    fn name(&self) -> &'static str {
-        "entities"
-    }
-
-    fn process(
-        &self,
-        record: &mut EnrichedRecord,
-        reading: &mut Reading,
-    ) -> Result<(), StageError> {
-        let body = &record.article.body;
-        let (layout, memo) = reading.layout_and_words(body);
-        record.entities =
-            self.extractor
-                .extract_from(body, &layout.tokens(body), layout.sentences(), memo);
-        Ok(())
     }
 }

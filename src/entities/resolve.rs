@@ -18,8 +18,6 @@
 //!   spokesman,"); the run must contain a title word from the gazetteer.
 //! * The canonical name is the longest form used in the article (countries: the gazetteer name).
 
-use serde::{Deserialize, Serialize};
-
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
@@ -33,76 +31,7 @@ use super::gazetteer::{kind, Gazetteer, Pos, Tags};
 use super::model::Type;
 use super::tokens::{sentences, tokenize, Token};
 use super::{Tagger, WordMemo};
-
-/// Entity types in the output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum EntityType {
-    /// People.
-    Person,
-    /// Organisations: companies, agencies, parties, media.
-    Org,
-    /// Places: countries, cities, regions.
-    Loc,
-    /// Nationalities and groups ("Iranian").
-    Norp,
-}
-
-/// How a mention was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MentionSource {
-    /// The statistical tagger labelled the span.
-    Tagger,
-    /// A gazetteer entry: a country or demonym the tagger did not label, or a well-known
-    /// organisation's full name.
-    Gazetteer,
-    /// A capitalised name right after a title ("Foreign Minister Amir-Abdollahian").
-    Title,
-    /// A capitalised name right before a verb of saying ("Gallant posted").
-    Speaker,
-    /// The surname of a person named in full elsewhere in the article.
-    Document,
-    /// A capital standing for its country's government ("Washington’s concern", "Moscow
-    /// said"): the tagger found the place, this rule linked it to the country.
-    Capital,
-}
-
-/// One occurrence of an entity in the body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Mention {
-    /// The text as written.
-    pub text: String,
-    /// Char offset of its first character in the body.
-    pub start: usize,
-    /// Char offset one past its last character.
-    pub end: usize,
-    /// Who found it.
-    pub source: MentionSource,
-}
-
-/// One real-world referent mentioned in the article.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Entity {
-    /// Canonical name: the longest form used in the article (countries: the gazetteer's name).
-    pub name: String,
-    /// Type.
-    #[serde(rename = "type")]
-    pub kind: EntityType,
-    /// Every mention, in body order.
-    pub mentions: Vec<Mention>,
-    /// Number of mentions.
-    pub count: usize,
-    /// Title or role given to a person ("US Secretary of State").
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<String>,
-    /// ISO 3166-1 alpha-2 code of a country, of a demonym's country, or of a known city.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country_code: Option<String>,
-    /// Name of the country a demonym belongs to ("Turkish" → "Turkey").
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
-}
+use crate::record::{Entity, EntityType, Mention, MentionSource};
 
 /// A mention before grouping, in byte offsets and token indices.
 #[derive(Debug, Clone)]

@@ -33,7 +33,7 @@ use super::polarity::{Polarity, Prediction, Sentence};
 use super::roles::{self, Role, AUX};
 use super::TargetScorer;
 use crate::claims::doc::Doc;
-use crate::entities::EntityType;
+use crate::record::EntityType;
 use crate::record::{ClaimKind, StanceLabel, StanceRule, TargetRole};
 
 /// Words that negate what follows them in a clause.

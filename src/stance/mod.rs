@@ -40,8 +40,8 @@ use crate::claims::doc::Doc;
 use crate::claims::sources::FirstNames;
 use crate::claims::words::WordClasses;
 use crate::entities::tokens::{tokenize, Token};
-use crate::entities::{Entity, EntityType};
 use crate::record::{Claim, Stance, StanceLabel, StanceRule, TargetRole};
+use crate::record::{Entity, EntityType};
 use std::collections::HashMap;
 
 const BUNDLED_MODEL: &[u8] = include_bytes!("../../models/stance.bin");
@@ -103,6 +103,11 @@ impl TargetScorer {
     /// The stance-cue lexicon.
     pub fn cues(&self) -> &Lexicon {
         &self.cues
+    }
+
+    /// The word classes the scorer reads (the claim finder reads the same ones).
+    pub fn words(&self) -> &WordClasses {
+        &self.words
     }
 
     /// The article as the stage reads it.
@@ -340,37 +345,4 @@ pub fn stances_in(doc: &Doc<'_>, claims: &[Claim], scorer: &TargetScorer) -> Vec
         });
     }
     merge::merge(out)
-}
-
-/// The stance stage. Runs after the claims stage, whose claims (and entities) it reads.
-pub struct StanceStage {
-    scorer: TargetScorer,
-}
-
-impl StanceStage {
-    /// A stage over `scorer`.
-    pub fn new(scorer: TargetScorer) -> Self {
-        StanceStage { scorer }
-    }
-}
-
-impl crate::stage::Stage for StanceStage {
-    fn name(&self) -> &'static str {
-        "stance"
-    }
-
-    fn process(
-        &self,
-        record: &mut crate::record::EnrichedRecord,
-        reading: &mut crate::stage::Reading,
-    ) -> Result<(), crate::stage::StageError> {
-        let body = &record.article.body;
-        let layout = reading.classified(body, &self.scorer.words);
-        record.stances = stances_in(
-            &Doc::over(body, &record.entities, layout),
-            &record.claims,
-            &self.scorer,
-        );
-        Ok(())
-    }
 }

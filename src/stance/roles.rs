@@ -12,7 +12,7 @@
 use std::ops::Range;
 
 use crate::claims::doc::Doc;
-use crate::entities::EntityType;
+use crate::record::EntityType;
 
 /// What a target mention is in its clause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

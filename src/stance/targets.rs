@@ -21,8 +21,8 @@ use std::ops::Range;
 
 use crate::claims::doc::Doc;
 use crate::claims::sources::{entity_gender, FirstNames, Gender};
-use crate::entities::{Entity, EntityType};
 use crate::record::{Claim, ClaimKind};
+use crate::record::{Entity, EntityType};
 
 /// Sentences back a pronoun or description looks for what it refers to.
 const REFERENT_SENTENCES: u32 = 3;

@@ -22,7 +22,7 @@ use super::roles::{self, Role};
 use super::targets::Target;
 use super::TargetScorer;
 use crate::claims::doc::Doc;
-use crate::entities::EntityType;
+use crate::record::EntityType;
 use crate::record::{ClaimKind, StanceLabel, StanceRule, TargetRole};
 
 /// What a claim says of a candidate target.
