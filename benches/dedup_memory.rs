@@ -12,7 +12,7 @@
 //! `duplicate_of` and `cluster_id` point at it). It reports (VmRSS after − VmRSS before) / N,
 //! which includes the band table allocated for N entries, and how often a J = 0.8 copy of one of
 //! the oldest and of the newest tenth of the entries is still found (the band table is lossy;
-//! see `news_enricher::dedup::index`).
+//! see `news_enricher_core::dedup::index`).
 
 mod common;
 use common::synthetic_index::{entry, head_of, head_signature, id_of};
@@ -20,10 +20,10 @@ use common::{near_signature, Rng};
 use std::process::Command;
 use std::time::Instant;
 
-use news_enricher::dedup::entry::{IndexEntry, Probe, Verdict};
-use news_enricher::dedup::index::{DedupIndex, IndexConfig};
-use news_enricher::dedup::minhash::Signature;
-use news_enricher::record::DedupStatus;
+use news_enricher_core::dedup::entry::{IndexEntry, Probe, Verdict};
+use news_enricher_core::dedup::index::{DedupIndex, IndexConfig};
+use news_enricher_core::dedup::minhash::Signature;
+use news_enricher_core::record::DedupStatus;
 
 const TARGET_BYTES: f64 = 64.0;
 const NEED_FOR_10M_KB: u64 = 12 * 1024 * 1024;
@@ -151,7 +151,7 @@ fn main() {
         std::mem::size_of::<IndexEntry>(),
         std::mem::size_of::<Verdict>(),
         std::mem::size_of::<Signature>(),
-        std::mem::size_of::<news_enricher::dedup::minhash::SignatureBits>(),
+        std::mem::size_of::<news_enricher_core::dedup::minhash::SignatureBits>(),
     );
     let sizes: &[u64] = if full {
         &[1_000_000, 10_000_000]

@@ -21,17 +21,17 @@ use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use news_enricher::article::{decode, normalise_text, Limits};
 use news_enricher::config::DEFAULT_MAX_OUTPUT_BYTES;
-use news_enricher::dedup::entry::{IndexEntry, Probe, Verdict};
-use news_enricher::dedup::index::{DedupIndex, IndexConfig};
-use news_enricher::dedup::minhash::{self, Signature, SIGNATURE_LEN};
-use news_enricher::dedup::{DedupStage, SharedIndex};
-use news_enricher::enrich::{Enricher, Outcome};
-use news_enricher::message::RawMessage;
-use news_enricher::pipeline::{Pipeline, StageKind, StageSettings};
-use news_enricher::record::{DedupStatus, EnrichedRecord, Provenance};
-use news_enricher::stage::{Reading, Stage};
+use news_enricher_core::article::{decode, normalise_text, Limits};
+use news_enricher_core::dedup::entry::{IndexEntry, Probe, Verdict};
+use news_enricher_core::dedup::index::{DedupIndex, IndexConfig};
+use news_enricher_core::dedup::minhash::{self, Signature, SIGNATURE_LEN};
+use news_enricher_core::dedup::{DedupStage, SharedIndex};
+use news_enricher_core::enrich::{Enricher, Outcome};
+use news_enricher_core::message::RawMessage;
+use news_enricher_core::pipeline::{Pipeline, StageKind, StageSettings};
+use news_enricher_core::record::{DedupStatus, EnrichedRecord, Provenance};
+use news_enricher_core::stage::{Reading, Stage};
 
 const THRESHOLD: f64 = 0.8;
 

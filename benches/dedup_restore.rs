@@ -24,10 +24,10 @@ use common::synthetic_index::entry;
 
 use std::time::{Duration, Instant};
 
-use news_enricher::dedup::entry::IndexEntry;
-use news_enricher::dedup::index::{DedupIndex, IndexConfig};
-use news_enricher::dedup::SharedIndex;
 use news_enricher::kafka::dedup_index;
+use news_enricher_core::dedup::entry::IndexEntry;
+use news_enricher_core::dedup::index::{DedupIndex, IndexConfig};
+use news_enricher_core::dedup::SharedIndex;
 use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
 use support::Tansu;
 

@@ -16,9 +16,9 @@ mod common;
 use std::time::Instant;
 
 use common::{bbc_split, env_usize, median};
-use news_enricher::entities::resolve::Extractor;
-use news_enricher::entities::tokens::{sentences, tokenize};
-use news_enricher::entities::{Tagger, WordMemo};
+use news_enricher_core::entities::resolve::Extractor;
+use news_enricher_core::entities::tokens::{sentences, tokenize};
+use news_enricher_core::entities::{Tagger, WordMemo};
 
 const SPACY_SM_ARTICLES_PER_SEC: f64 = 15.8;
 

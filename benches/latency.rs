@@ -24,7 +24,7 @@ mod support;
 use common::{bbc_texts, env_usize};
 use kafka::{latency, pct, worker_config};
 use news_enricher::config::Guarantee;
-use news_enricher::pipeline::StageKind;
+use news_enricher_core::pipeline::StageKind;
 use support::Tansu;
 
 fn main() {

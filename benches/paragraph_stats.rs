@@ -12,8 +12,8 @@ mod common;
 
 use std::time::Instant;
 
-use news_enricher::dedup::paragraphs::repeated_paragraphs;
-use news_enricher::record::RepeatedParagraph;
+use news_enricher_core::dedup::paragraphs::repeated_paragraphs;
+use news_enricher_core::record::RepeatedParagraph;
 
 /// The substring `[start, end)` of `text`, counted in chars.
 fn chars(text: &str, start: usize, end: usize) -> String {

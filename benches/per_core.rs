@@ -23,12 +23,12 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use common::{bbc_texts, env_usize, median};
-use news_enricher::article::Limits;
 use news_enricher::config::DEFAULT_MAX_OUTPUT_BYTES;
-use news_enricher::enrich::Enricher;
-use news_enricher::message::RawMessage;
-use news_enricher::pipeline::{Pipeline, StageKind, StageSettings};
-use news_enricher::stage::Reading;
+use news_enricher_core::article::Limits;
+use news_enricher_core::enrich::Enricher;
+use news_enricher_core::message::RawMessage;
+use news_enricher_core::pipeline::{Pipeline, StageKind, StageSettings};
+use news_enricher_core::stage::Reading;
 
 fn enricher(stages: &[StageKind]) -> Enricher {
     Enricher::new(

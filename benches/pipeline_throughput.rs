@@ -24,12 +24,12 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use chrono::Utc;
-use news_enricher::article::Limits;
 use news_enricher::config::DEFAULT_MAX_OUTPUT_BYTES;
-use news_enricher::enrich::Enricher;
-use news_enricher::message::RawMessage;
-use news_enricher::pipeline::{Pipeline, StageKind, StageSettings};
-use news_enricher::stage::Reading;
+use news_enricher_core::article::Limits;
+use news_enricher_core::enrich::Enricher;
+use news_enricher_core::message::RawMessage;
+use news_enricher_core::pipeline::{Pipeline, StageKind, StageSettings};
+use news_enricher_core::stage::Reading;
 use support::{Tansu, TestRecord};
 
 /// Articles per second through one worker, measured as described in the module docs.

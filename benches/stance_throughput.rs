@@ -14,10 +14,10 @@ mod common;
 use std::time::Instant;
 
 use common::{bbc_split, env_usize, median};
-use news_enricher::claims::ClaimFinder;
-use news_enricher::entities::resolve::Extractor;
-use news_enricher::entities::Tagger;
-use news_enricher::stance::{stances, TargetScorer};
+use news_enricher_core::claims::ClaimFinder;
+use news_enricher_core::entities::resolve::Extractor;
+use news_enricher_core::entities::Tagger;
+use news_enricher_core::stance::{stances, TargetScorer};
 
 fn main() {
     let benching = std::env::args().any(|a| a == "--bench");

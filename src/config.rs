@@ -11,10 +11,10 @@ use std::time::Duration;
 use clap::builder::TypedValueParser;
 use serde::Deserialize;
 
-use crate::article::Limits;
-use crate::dedup::index::{IndexConfig, DEFAULT_HORIZON_HOURS, MAX_ENTRIES};
-use crate::dedup::DedupPolicy;
-use crate::pipeline::StageKind;
+use news_enricher_core::article::Limits;
+use news_enricher_core::dedup::index::{IndexConfig, DEFAULT_HORIZON_HOURS, MAX_ENTRIES};
+use news_enricher_core::dedup::DedupPolicy;
+use news_enricher_core::pipeline::StageKind;
 
 /// Output compression codecs librdkafka builds with here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]

@@ -1,5 +1,5 @@
-//! The `train` and `eval` commands: the shell around [`crate::entities::conll`],
-//! [`crate::stance::newsmtsc`] and [`crate::claims::gold`] that reads files, prints reports and
+//! The `train` and `eval` commands: the shell around [`news_enricher_core::entities::conll`],
+//! [`news_enricher_core::stance::newsmtsc`] and [`news_enricher_core::claims::gold`] that reads files, prints reports and
 //! writes model files. Tagging itself is the worker's own code.
 
 use std::io::Write;
@@ -8,16 +8,16 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use crate::claims::gold::{self, Predicted};
-use crate::claims::ClaimFinder;
-use crate::entities::conll::{self, Report, SCORED};
-use crate::entities::model::Model;
-use crate::entities::resolve::Extractor;
-use crate::entities::Tagger;
-use crate::stance::gold::{self as stance_gold, PredictedStance, StanceReport};
-use crate::stance::polarity::{Model as StanceModel, TrainSettings};
-use crate::stance::TargetScorer;
-use crate::stance::{newsmtsc, verdict};
+use news_enricher_core::claims::gold::{self, Predicted};
+use news_enricher_core::claims::ClaimFinder;
+use news_enricher_core::entities::conll::{self, Report, SCORED};
+use news_enricher_core::entities::model::Model;
+use news_enricher_core::entities::resolve::Extractor;
+use news_enricher_core::entities::Tagger;
+use news_enricher_core::stance::gold::{self as stance_gold, PredictedStance, StanceReport};
+use news_enricher_core::stance::polarity::{Model as StanceModel, TrainSettings};
+use news_enricher_core::stance::TargetScorer;
+use news_enricher_core::stance::{newsmtsc, verdict};
 
 fn read_conll(path: &Path) -> anyhow::Result<Vec<conll::Sentence>> {
     let text =
@@ -149,7 +149,10 @@ pub fn train_stance(
 /// read, and which decisive words would let the model decide it alone.
 struct PairFacts {
     article: usize,
-    rules: Option<(crate::record::StanceRule, crate::record::StanceLabel)>,
+    rules: Option<(
+        news_enricher_core::record::StanceRule,
+        news_enricher_core::record::StanceLabel,
+    )>,
     argument: bool,
     judging: Vec<usize>,
 }
@@ -178,10 +181,10 @@ fn verdict_examples(
         let entities = extractor.extract(&a.body);
         let claims = finder.claims(&a.body, &entities);
         let doc = scorer.doc(&a.body, &entities);
-        for c in crate::stance::candidates(&doc, &claims, &scorer) {
+        for c in news_enricher_core::stance::candidates(&doc, &claims, &scorer) {
             let claim = &claims[c.claim];
             let speaker = &entities[c.speaker];
-            let spans = |s: &crate::record::Span| (s.start, s.end);
+            let spans = |s: &news_enricher_core::record::Span| (s.start, s.end);
             let mine: Vec<(usize, usize)> = std::iter::once(&claim.content)
                 .chain(&claim.content_parts)
                 .map(spans)
@@ -225,13 +228,14 @@ fn verdict_examples(
                 .clause
                 .clone()
                 .filter(|k| {
-                    !c.target.mention.contains(k) && crate::stance::decide::may_judge(&doc, *k)
+                    !c.target.mention.contains(k)
+                        && news_enricher_core::stance::decide::may_judge(&doc, *k)
                 })
                 .collect();
             from.push(PairFacts {
                 article: ai,
                 rules: c.decision.as_ref().map(|d| (d.rule, d.label)),
-                argument: c.role != crate::record::TargetRole::Other,
+                argument: c.role != news_enricher_core::record::TargetRole::Other,
                 judging,
             });
             examples.push(verdict::Example {
@@ -275,7 +279,8 @@ fn cross_validate(
     use verdict::Verdict;
     let mut held: Vec<Held> = Vec::new();
     // Published stances by the rule that decided (`None`: the model's own): right, predicted.
-    let mut by_rule: Vec<(Option<crate::record::StanceRule>, usize, usize)> = Vec::new();
+    let mut by_rule: Vec<(Option<news_enricher_core::record::StanceRule>, usize, usize)> =
+        Vec::new();
     for fold in 0..folds {
         let fit: Vec<verdict::Example> = (0..examples.len())
             .filter(|&k| from[k].article % folds != fold)
@@ -288,9 +293,10 @@ fn cross_validate(
         for k in (0..examples.len()).filter(|&k| from[k].article % folds == fold) {
             let (e, f) = (&examples[k], &from[k]);
             let r = model.read(&e.features);
-            let alone_may = |label: crate::record::StanceLabel, decisive: Option<usize>| {
+            let alone_may = |label: news_enricher_core::record::StanceLabel,
+                             decisive: Option<usize>| {
                 f.argument
-                    && (label == crate::record::StanceLabel::Neutral
+                    && (label == news_enricher_core::record::StanceLabel::Neutral
                         || decisive.is_some_and(|d| f.judging.contains(&d)))
             };
             let p = verdict::publish(&model, &e.features, f.rules, alone_may);
@@ -520,7 +526,8 @@ pub fn eval_claims(
                 let predicted: Vec<Predicted> = predicted.into_iter().map(canon_claim).collect();
                 gold::score_article(&mut report, &a.claims, &predicted);
                 let t = Instant::now();
-                let stances = crate::stance::stances(&a.body, &entities, &claims, &scorer);
+                let stances =
+                    news_enricher_core::stance::stances(&a.body, &entities, &claims, &scorer);
                 stance_s += t.elapsed().as_secs_f64();
                 let mentions = |name: &str| -> Vec<String> {
                     entities
@@ -576,7 +583,7 @@ pub fn eval_claims(
 }
 
 /// A rule's published name.
-fn rule_name(rule: crate::record::StanceRule) -> String {
+fn rule_name(rule: news_enricher_core::record::StanceRule) -> String {
     serde_json::to_value(rule)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))

@@ -2,26 +2,14 @@
 //!
 //! # Architecture
 //!
-//! A functional core and an imperative shell.
-//!
-//! * **Core** (no Kafka, no async, no globals): [`message`] is a raw message as received;
-//!   [`article`] decodes its bytes into an [`article::Article`]; [`stage`] defines the
-//!   [`stage::Stage`] interface; [`pipeline`] is where stages are composed by name and run in
-//!   order; [`dedup`] is the deduplication stage (exact and near copies, repeated paragraphs)
-//!   and its window; [`entities`] extracts people, organisations, places
-//!   and nationalities with a bundled perceptron tagger and resolves them into entities;
-//!   [`claims`] finds every attributed statement (who said, wrote, holds or wants what) with its
-//!   source, cue and content spans and the entity that speaks; [`stance`] finds who is for or
-//!   against whom on those claims, with evidence and the deciding cue;
-//!   [`record`] is the output
-//!   document; [`enrich`] runs one message end to end and yields either an output record or a
-//!   [`dead_letter::DeadLetter`]; [`offsets`] decides which input offsets may be committed.
-//! * **Shell**: [`kafka`] (consumer, producer, rebalances, commits, shutdown, the dedup index
-//!   topic), [`config`]
-//!   (flags, environment, TOML), [`offline`] (the `enrich` command over files), [`eval`] (the
-//!   `train` and `eval` commands over labelled data), [`http`] and [`metrics`] (Prometheus
-//!   metrics, liveness and readiness), [`demo`] (an
-//!   in-process broker running the real worker loop).
+//! A functional core and an imperative shell, in two crates. The core, `news_enricher_core`,
+//! decodes articles, runs the stages (dedup, entities, claims, stance) and encodes the record
+//! or the dead letter; it has no Kafka, async, CLI or metrics dependencies at all. This crate is
+//! the shell that owns all I/O: [`kafka`] (consumer, producer, rebalances, commits, shutdown,
+//! the dedup index topic), [`config`] (flags, environment, TOML), [`offline`] (the `enrich`
+//! command over files), [`eval`] (the `train` and `eval` commands over labelled data), [`http`]
+//! and [`metrics`] (Prometheus metrics, liveness and readiness), [`demo`] (an in-process broker
+//! running the real worker loop). `ARCHITECTURE.md` maps both.
 //!
 //! # Guarantees
 //!
@@ -33,25 +21,10 @@
 
 #![deny(missing_docs)]
 
-pub mod article;
-pub mod claims;
 pub mod config;
-pub mod dead_letter;
-pub mod dedup;
 pub mod demo;
-pub mod enrich;
-pub mod entities;
 pub mod eval;
 pub mod http;
 pub mod kafka;
-pub mod message;
 pub mod metrics;
-pub mod names;
 pub mod offline;
-pub mod offsets;
-pub mod pipeline;
-pub mod prehashed;
-pub mod random;
-pub mod record;
-pub mod stage;
-pub mod stance;

@@ -5,13 +5,13 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use news_enricher::article::Limits;
 use news_enricher::config::{dedup_policy_parser, stage_parser, RunArgs, DEFAULT_MAX_OUTPUT_BYTES};
-use news_enricher::dedup::index::IndexConfig;
-use news_enricher::dedup::DedupPolicy;
-use news_enricher::dedup::SharedIndex;
-use news_enricher::enrich::Enricher;
-use news_enricher::pipeline::{Pipeline, StageKind, StageSettings};
+use news_enricher_core::article::Limits;
+use news_enricher_core::dedup::index::IndexConfig;
+use news_enricher_core::dedup::DedupPolicy;
+use news_enricher_core::dedup::SharedIndex;
+use news_enricher_core::enrich::Enricher;
+use news_enricher_core::pipeline::{Pipeline, StageKind, StageSettings};
 
 #[derive(Parser)]
 #[command(
@@ -60,7 +60,7 @@ enum TrainCommand {
         #[arg(long)]
         dev: Option<std::path::PathBuf>,
         /// Where to write the model.
-        #[arg(long, default_value = "models/ner.bin")]
+        #[arg(long, default_value = "crates/news-enricher-core/models/ner.bin")]
         out: std::path::PathBuf,
         /// Passes over the training data.
         #[arg(long, default_value_t = 10)]
@@ -78,7 +78,7 @@ enum TrainCommand {
         #[arg(long)]
         dev: Option<std::path::PathBuf>,
         /// Where to write the model.
-        #[arg(long, default_value = "models/stance.bin")]
+        #[arg(long, default_value = "crates/news-enricher-core/models/stance.bin")]
         out: std::path::PathBuf,
         /// Passes over the training data.
         #[arg(long, default_value_t = 10)]
@@ -99,22 +99,22 @@ enum TrainCommand {
         #[arg(long, default_value = "data/train/stance-train.jsonl")]
         annotated: std::path::PathBuf,
         /// Where to write the model.
-        #[arg(long, default_value = "models/verdict.bin")]
+        #[arg(long, default_value = "crates/news-enricher-core/models/verdict.bin")]
         out: std::path::PathBuf,
         /// Print cross-validated scores over this many folds (by article) first; 0 skips.
         #[arg(long, default_value_t = 0)]
         folds: usize,
         /// Passes over the training data.
-        #[arg(long, default_value_t = news_enricher::stance::verdict::train_settings().epochs)]
+        #[arg(long, default_value_t = news_enricher_core::stance::verdict::train_settings().epochs)]
         epochs: usize,
         /// AdaGrad learning rate.
-        #[arg(long, default_value_t = news_enricher::stance::verdict::train_settings().learning_rate)]
+        #[arg(long, default_value_t = news_enricher_core::stance::verdict::train_settings().learning_rate)]
         learning_rate: f32,
         /// L2 regularisation strength.
-        #[arg(long, default_value_t = news_enricher::stance::verdict::train_settings().l2)]
+        #[arg(long, default_value_t = news_enricher_core::stance::verdict::train_settings().l2)]
         l2: f32,
         /// Features seen in fewer training examples are ignored.
-        #[arg(long, default_value_t = news_enricher::stance::verdict::train_settings().min_count)]
+        #[arg(long, default_value_t = news_enricher_core::stance::verdict::train_settings().min_count)]
         min_count: u32,
     },
 }
@@ -315,7 +315,7 @@ fn real_main(command: Command) -> anyhow::Result<ExitCode> {
                 &newsmtsc,
                 dev.as_deref(),
                 &out,
-                news_enricher::stance::polarity::TrainSettings {
+                news_enricher_core::stance::polarity::TrainSettings {
                     epochs,
                     learning_rate,
                     l2,
@@ -338,12 +338,12 @@ fn real_main(command: Command) -> anyhow::Result<ExitCode> {
             news_enricher::eval::train_verdict(
                 &annotated,
                 &out,
-                news_enricher::stance::polarity::TrainSettings {
+                news_enricher_core::stance::polarity::TrainSettings {
                     epochs,
                     learning_rate,
                     l2,
                     min_count,
-                    ..news_enricher::stance::verdict::train_settings()
+                    ..news_enricher_core::stance::verdict::train_settings()
                 },
                 folds,
                 &mut std::io::stderr(),

@@ -189,7 +189,7 @@ impl Metrics {
         r.register(Box::new(build_info.clone()))
             .expect("unique metric");
         build_info
-            .with_label_values(&[crate::record::WORKER_VERSION])
+            .with_label_values(&[news_enricher_core::record::WORKER_VERSION])
             .set(1);
         // Pre-create the label values operators alert on, so the series exist at zero.
         for result in ["success", "failure"] {

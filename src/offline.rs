@@ -10,9 +10,9 @@ use std::path::Path;
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
-use crate::enrich::{Enricher, Outcome};
-use crate::message::RawMessage;
-use crate::stage::Reading;
+use news_enricher_core::enrich::{Enricher, Outcome};
+use news_enricher_core::message::RawMessage;
+use news_enricher_core::stage::Reading;
 
 /// Totals of an offline run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -6,10 +6,10 @@
 use std::path::Path;
 use std::process::Command;
 
-use news_enricher::claims::ClaimFinder;
-use news_enricher::entities::resolve::Extractor;
-use news_enricher::entities::Tagger;
-use news_enricher::record::{Claim, ClaimKind, ClaimRule, Span, SpeakerRule};
+use news_enricher_core::claims::ClaimFinder;
+use news_enricher_core::entities::resolve::Extractor;
+use news_enricher_core::entities::Tagger;
+use news_enricher_core::record::{Claim, ClaimKind, ClaimRule, Span, SpeakerRule};
 use proptest::prelude::*;
 
 struct Stage {
@@ -110,7 +110,7 @@ fn seed_article_claims_name_their_sources() {
     let raw =
         std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/seed-article.txt"))
             .unwrap();
-    let article = news_enricher::article::decode(Some(&raw), &Default::default()).unwrap();
+    let article = news_enricher_core::article::decode(Some(&raw), &Default::default()).unwrap();
     let claims = claims_of(&article.body);
 
     let blinken = by(&claims, "Blinken", "emphasized");
@@ -424,7 +424,7 @@ proptest! {
 #[test]
 fn dev_set_spans_are_valid() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/eval/attribution-dev.jsonl");
-    let gold = news_enricher::claims::gold::read(&std::fs::read_to_string(path).unwrap())
+    let gold = news_enricher_core::claims::gold::read(&std::fs::read_to_string(path).unwrap())
         .expect("every span cuts its text");
     let claims: usize = gold.iter().map(|a| a.claims.len()).sum();
     assert!(gold.len() >= 40, "{} articles", gold.len());

@@ -4,7 +4,7 @@
 //! the input.
 
 use chrono::{DateTime, TimeZone, Utc};
-use news_enricher::article::{
+use news_enricher_core::article::{
     canonical_url, decode, hash_hex, normalise_text, Article, DecodeError, IdSource, InputFormat,
     Limits,
 };

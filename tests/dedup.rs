@@ -10,14 +10,14 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{TimeZone, Utc};
-use news_enricher::article::{decode, normalise_text, Limits};
-use news_enricher::dedup::index::IndexConfig;
-use news_enricher::dedup::{DedupStage, SharedIndex};
-use news_enricher::enrich::{Enricher, Outcome};
-use news_enricher::message::RawMessage;
-use news_enricher::pipeline::{Pipeline, StageKind, StageSettings};
-use news_enricher::record::{Dedup, DedupStatus, EnrichedRecord, MatchedOn, Provenance};
-use news_enricher::stage::{Reading, Stage};
+use news_enricher_core::article::{decode, normalise_text, Limits};
+use news_enricher_core::dedup::index::IndexConfig;
+use news_enricher_core::dedup::{DedupStage, SharedIndex};
+use news_enricher_core::enrich::{Enricher, Outcome};
+use news_enricher_core::message::RawMessage;
+use news_enricher_core::pipeline::{Pipeline, StageKind, StageSettings};
+use news_enricher_core::record::{Dedup, DedupStatus, EnrichedRecord, MatchedOn, Provenance};
+use news_enricher_core::stage::{Reading, Stage};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -438,9 +438,9 @@ fn window_forgets_the_oldest_in_event_time_first() {
 
 /// Within one hour, the window should give way in arrival order: every remembered article then
 /// stays findable for `max_entries` articles. `DedupIndex::evict_oldest` pops the *last* entry of
-/// the oldest bucket (src/dedup/index.rs, `entry.get_mut().pop()`), so when the oldest bucket is
-/// the current hour each new article evicts the one remembered just before it, while the first
-/// ones stay forever.
+/// the oldest bucket (the core's `dedup/index.rs`, `entry.get_mut().pop()`), so when the oldest
+/// bucket is the current hour each new article evicts the one remembered just before it, while
+/// the first ones stay forever.
 #[test]
 fn window_at_capacity_within_one_hour_gives_way_in_arrival_order() {
     let d = dedup(3);

@@ -9,16 +9,18 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
-use news_enricher::article::{decode, normalise_text, Limits};
-use news_enricher::dedup::entry::{IndexEntry, Probe, Verdict, COMPACT_V1};
-use news_enricher::dedup::index::{DedupIndex, IndexConfig};
-use news_enricher::dedup::minhash::{exact_jaccard, shingle_hashes, Signature, SIGNATURE_BYTES};
-use news_enricher::dedup::{DedupPolicy, DedupStage, SharedIndex};
-use news_enricher::enrich::{Enricher, Outcome};
-use news_enricher::message::RawMessage;
-use news_enricher::pipeline::{Pipeline, StageKind, StageSettings};
-use news_enricher::record::{Dedup, DedupStatus, EnrichedRecord, MatchedOn, Provenance};
-use news_enricher::stage::{Reading, Stage};
+use news_enricher_core::article::{decode, normalise_text, Limits};
+use news_enricher_core::dedup::entry::{IndexEntry, Probe, Verdict, COMPACT_V1};
+use news_enricher_core::dedup::index::{DedupIndex, IndexConfig};
+use news_enricher_core::dedup::minhash::{
+    exact_jaccard, shingle_hashes, Signature, SIGNATURE_BYTES,
+};
+use news_enricher_core::dedup::{DedupPolicy, DedupStage, SharedIndex};
+use news_enricher_core::enrich::{Enricher, Outcome};
+use news_enricher_core::message::RawMessage;
+use news_enricher_core::pipeline::{Pipeline, StageKind, StageSettings};
+use news_enricher_core::record::{Dedup, DedupStatus, EnrichedRecord, MatchedOn, Provenance};
+use news_enricher_core::stage::{Reading, Stage};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -929,7 +931,7 @@ fn enricher(policy: DedupPolicy) -> Enricher {
     .with_policy(policy)
 }
 
-fn index_entry_of(out: &news_enricher::enrich::Output) -> IndexEntry {
+fn index_entry_of(out: &news_enricher_core::enrich::Output) -> IndexEntry {
     IndexEntry::decode(out.index_record.as_deref().expect("an index record"))
         .expect("the index record is an IndexEntry")
 }
@@ -1026,7 +1028,7 @@ fn recent_candidates_are_verified_on_exact_jaccard_older_ones_on_the_estimate() 
         });
         feed.add("orig", STORY, t0());
         let (v, _) = feed.add("copy", &copy, t0() + 60);
-        let estimate = round3(news_enricher::dedup::minhash::estimated_jaccard(
+        let estimate = round3(news_enricher_core::dedup::minhash::estimated_jaccard(
             &orig.unwrap().signature,
             &copy_entry.unwrap().signature,
         ));
@@ -1045,7 +1047,7 @@ fn the_exact_cache_keeps_only_the_most_recent_articles() {
     feed.add("other", UNRELATED, t0() + 30);
     let (what, copy) = &near_copies(STORY, DROPPABLE_SENTENCE)[0];
     let (v, copy_entry) = feed.add("copy", copy, t0() + 60);
-    let estimate = news_enricher::dedup::minhash::estimated_jaccard(
+    let estimate = news_enricher_core::dedup::minhash::estimated_jaccard(
         &orig.unwrap().signature,
         &copy_entry.unwrap().signature,
     );

@@ -7,13 +7,13 @@ mod shared_data;
 
 use std::path::Path;
 
-use news_enricher::entities::conll;
-use news_enricher::entities::model::Model;
-use news_enricher::entities::resolve::Extractor;
-use news_enricher::entities::tokens::{sentences, tokenize};
-use news_enricher::entities::{Tagger, WordMemo};
-use news_enricher::record::MentionSource;
-use news_enricher::record::{Entity, EntityType};
+use news_enricher_core::entities::conll;
+use news_enricher_core::entities::model::Model;
+use news_enricher_core::entities::resolve::Extractor;
+use news_enricher_core::entities::tokens::{sentences, tokenize};
+use news_enricher_core::entities::{Tagger, WordMemo};
+use news_enricher_core::record::MentionSource;
+use news_enricher_core::record::{Entity, EntityType};
 
 fn extractor() -> Extractor {
     Extractor::new(Tagger::bundled().expect("bundled model"))
@@ -24,7 +24,7 @@ fn seed_body() -> String {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/seed-article.txt"),
     )
     .unwrap();
-    news_enricher::article::decode(Some(raw.as_bytes()), &Default::default())
+    news_enricher_core::article::decode(Some(raw.as_bytes()), &Default::default())
         .expect("seed article decodes")
         .body
 }
@@ -225,8 +225,10 @@ fn shipped_model_is_what_training_on_conll_train_produces() {
     let sentences = conll::read(&std::fs::read_to_string(train).unwrap()).unwrap();
     let scaffold = Tagger::with_model(Model::from_bytes(&Model::empty_bytes()).unwrap());
     let weights = conll::train(&scaffold, &sentences, 10, 0x5eed, |_, _| {});
-    let shipped =
-        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/ner.bin")).unwrap();
+    let shipped = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/news-enricher-core/models/ner.bin"),
+    )
+    .unwrap();
     assert!(
         weights.to_bytes(0.5) == shipped,
         "models/ner.bin is stale: regenerate it with scripts/train-ner"
@@ -243,7 +245,7 @@ fn no_function_word_names_and_no_groups_as_people_on_bbc_text() {
     };
     texts.extend(shared_data::bbc_texts("test").unwrap_or_default());
     let not_names: std::collections::HashSet<&str> =
-        news_enricher::entities::resolve::not_names().collect();
+        news_enricher_core::entities::resolve::not_names().collect();
     let x = extractor();
     let (mut seen, mut bad, mut groups) = (0usize, Vec::new(), Vec::new());
     for body in &texts {

@@ -19,7 +19,7 @@ proptest! {
     #[test]
     fn the_pipeline_survives_any_message(bytes in fuzz::message()) {
         thread_local! {
-            static ENRICHER: news_enricher::enrich::Enricher = fuzz::enricher();
+            static ENRICHER: news_enricher_core::enrich::Enricher = fuzz::enricher();
         }
         ENRICHER.with(|e| fuzz::check(e, &bytes))?;
     }

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use news_enricher::offsets::{OffsetTracker, PartitionOffsets, TopicPartition};
+use news_enricher_core::offsets::{OffsetTracker, PartitionOffsets, TopicPartition};
 use proptest::prelude::*;
 
 /// Offsets with gaps (compaction, transaction markers) and a random acknowledgement order.
@@ -63,7 +63,7 @@ proptest! {
             t.assign(tp.clone());
         }
         let mut next = [0i64; 3];
-        let mut pending: Vec<Vec<news_enricher::offsets::Ticket>> = vec![Vec::new(); 3];
+        let mut pending: Vec<Vec<news_enricher_core::offsets::Ticket>> = vec![Vec::new(); 3];
         let mut committed: BTreeMap<TopicPartition, i64> = BTreeMap::new();
         for (p, is_track, idx) in ops {
             let pi = p as usize;

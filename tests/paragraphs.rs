@@ -6,9 +6,9 @@ mod shared_data;
 
 use std::path::Path;
 
-use news_enricher::article::{decode, Limits};
-use news_enricher::dedup::paragraphs::repeated_paragraphs;
-use news_enricher::record::RepeatedParagraph;
+use news_enricher_core::article::{decode, Limits};
+use news_enricher_core::dedup::paragraphs::repeated_paragraphs;
+use news_enricher_core::record::RepeatedParagraph;
 use proptest::prelude::*;
 
 /// The substring `[start, end)` of `text`, counted in chars.

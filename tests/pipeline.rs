@@ -2,16 +2,16 @@
 //! per-message `Enricher` (dead letters, output size guard, headers).
 
 use chrono::{DateTime, TimeZone, Utc};
-use news_enricher::article::{decode, Limits};
-use news_enricher::dead_letter::{headers as dlq, DeadLetter};
-use news_enricher::enrich::{headers as out_headers, Enricher, Outcome, Output};
-use news_enricher::message::{Header, RawMessage};
-use news_enricher::pipeline::{Pipeline, PipelineError, StageKind, StageSettings};
-use news_enricher::record::{
+use news_enricher_core::article::{decode, Limits};
+use news_enricher_core::dead_letter::{headers as dlq, DeadLetter};
+use news_enricher_core::enrich::{headers as out_headers, Enricher, Outcome, Output};
+use news_enricher_core::message::{Header, RawMessage};
+use news_enricher_core::pipeline::{Pipeline, PipelineError, StageKind, StageSettings};
+use news_enricher_core::record::{
     DedupStatus, EnrichedRecord, Provenance, SCHEMA_VERSION, WORKER_VERSION,
 };
-use news_enricher::record::{Entity, EntityType};
-use news_enricher::stage::{Reading, Stage, StageError};
+use news_enricher_core::record::{Entity, EntityType};
+use news_enricher_core::stage::{Reading, Stage, StageError};
 use serde_json::{json, Value};
 
 // ---------------------------------------------------------------------------------------------
@@ -534,7 +534,7 @@ fn offline_dead_letter_headers_omit_kafka_coordinates() {
 /// name, serde writes the same name, and anything else is refused with the list.
 #[test]
 fn stage_and_policy_names_round_trip() {
-    use news_enricher::dedup::DedupPolicy;
+    use news_enricher_core::dedup::DedupPolicy;
     assert_eq!(StageKind::ALL.len(), StageKind::NAMES.len());
     for (kind, name) in StageKind::ALL.iter().zip(StageKind::NAMES) {
         assert_eq!(kind.as_str(), *name);

@@ -2,8 +2,8 @@
 //!
 //! * `enriched-record.schema.json` must accept every record the worker produces (library and
 //!   binary) and reject records with a missing or unknown field, so a change to
-//!   [`news_enricher::record::EnrichedRecord`] that breaks the contract fails here.
-//! * `article-input.schema.json` must agree with [`news_enricher::article::decode`] on JSON
+//!   [`news_enricher_core::record::EnrichedRecord`] that breaks the contract fails here.
+//! * `article-input.schema.json` must agree with [`news_enricher_core::article::decode`] on JSON
 //!   inputs, wherever the schema can express the decoder's rule.
 
 use std::path::{Path, PathBuf};
@@ -11,11 +11,11 @@ use std::process::Command;
 
 use chrono::{TimeZone, Utc};
 use jsonschema::{Draft, Validator};
-use news_enricher::article::{decode, Limits};
 use news_enricher::config::DEFAULT_MAX_OUTPUT_BYTES;
-use news_enricher::enrich::{Enricher, Outcome};
-use news_enricher::message::RawMessage;
-use news_enricher::pipeline::{Pipeline, StageKind, StageSettings};
+use news_enricher_core::article::{decode, Limits};
+use news_enricher_core::enrich::{Enricher, Outcome};
+use news_enricher_core::message::RawMessage;
+use news_enricher_core::pipeline::{Pipeline, StageKind, StageSettings};
 use serde_json::{json, Value};
 
 const INPUT_SCHEMA: &str = "schemas/article-input.schema.json";

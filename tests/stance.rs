@@ -8,12 +8,12 @@ mod shared_data;
 use std::path::Path;
 use std::process::Command;
 
-use news_enricher::claims::ClaimFinder;
-use news_enricher::entities::resolve::Extractor;
-use news_enricher::entities::Tagger;
-use news_enricher::record::{Claim, ClaimKind, Stance, StanceLabel, StanceRule, TargetRole};
-use news_enricher::stance::polarity::{Model, TrainSettings};
-use news_enricher::stance::{newsmtsc, stances, TargetScorer};
+use news_enricher_core::claims::ClaimFinder;
+use news_enricher_core::entities::resolve::Extractor;
+use news_enricher_core::entities::Tagger;
+use news_enricher_core::record::{Claim, ClaimKind, Stance, StanceLabel, StanceRule, TargetRole};
+use news_enricher_core::stance::polarity::{Model, TrainSettings};
+use news_enricher_core::stance::{newsmtsc, stances, TargetScorer};
 
 fn claims_and_stances(body: &str) -> (Vec<Claim>, Vec<Stance>) {
     let tagger = Tagger::bundled().unwrap();
@@ -77,7 +77,7 @@ fn seed_article_stances_with_evidence() {
     let raw =
         std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/seed-article.txt"))
             .unwrap();
-    let article = news_enricher::article::decode(Some(&raw), &Default::default()).unwrap();
+    let article = news_enricher_core::article::decode(Some(&raw), &Default::default()).unwrap();
     let body = article.body.as_str();
     let (claims, all) = claims_and_stances(body);
     assert_evidence(body, &claims, &all);
@@ -209,8 +209,10 @@ fn shipped_stance_model_is_what_training_on_newsmtsc_produces() {
     let items = newsmtsc::read(&std::fs::read_to_string(train).unwrap(), true).unwrap();
     let scaffold = TargetScorer::with_model(Model::default());
     let model = newsmtsc::train(&scaffold, &items, TrainSettings::default());
-    let shipped =
-        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/stance.bin")).unwrap();
+    let shipped = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/news-enricher-core/models/stance.bin"),
+    )
+    .unwrap();
     assert!(
         model.to_bytes(0.0) == shipped,
         "models/stance.bin is stale: regenerate it with scripts/train-stance"
@@ -221,10 +223,10 @@ fn shipped_stance_model_is_what_training_on_newsmtsc_produces() {
 fn stances_do_not_depend_on_the_dedup_stage() {
     // The seed quotes one post twice: claims merge the repeat themselves, so the stances are
     // the same whether or not dedup (with its repeated paragraphs) ran first.
-    use news_enricher::article::Limits;
-    use news_enricher::enrich::{Enricher, Outcome};
-    use news_enricher::message::RawMessage;
-    use news_enricher::pipeline::{Pipeline, StageKind, StageSettings};
+    use news_enricher_core::article::Limits;
+    use news_enricher_core::enrich::{Enricher, Outcome};
+    use news_enricher_core::message::RawMessage;
+    use news_enricher_core::pipeline::{Pipeline, StageKind, StageSettings};
     let raw =
         std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/seed-article.txt"))
             .unwrap();
@@ -259,13 +261,14 @@ fn shipped_verdict_model_is_what_training_on_the_annotated_articles_produces() {
     news_enricher::eval::train_verdict(
         &root.join("data/train/stance-train.jsonl"),
         &out,
-        news_enricher::stance::verdict::train_settings(),
+        news_enricher_core::stance::verdict::train_settings(),
         0,
         &mut std::io::sink(),
     )
     .unwrap();
     assert!(
-        std::fs::read(&out).unwrap() == std::fs::read(root.join("models/verdict.bin")).unwrap(),
+        std::fs::read(&out).unwrap()
+            == std::fs::read(root.join("crates/news-enricher-core/models/verdict.bin")).unwrap(),
         "models/verdict.bin is stale: regenerate it with scripts/train-verdict"
     );
 }

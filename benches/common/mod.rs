@@ -58,7 +58,7 @@ pub fn median(v: &mut [f64]) -> f64 {
 }
 
 /// SplitMix64, the library's.
-pub use news_enricher::random::splitmix64 as splitmix;
+pub use news_enricher_core::random::splitmix64 as splitmix;
 
 /// xorshift64*: deterministic, no dependency.
 pub struct Rng(u64);
@@ -104,8 +104,8 @@ impl Rng {
 }
 
 /// A random MinHash signature, as an unrelated article would have.
-pub fn random_signature(rng: &mut Rng) -> news_enricher::dedup::minhash::Signature {
-    use news_enricher::dedup::minhash::{Signature, BANDS, SIGNATURE_WORDS};
+pub fn random_signature(rng: &mut Rng) -> news_enricher_core::dedup::minhash::Signature {
+    use news_enricher_core::dedup::minhash::{Signature, BANDS, SIGNATURE_WORDS};
     let mut sig = Signature {
         bits: [0; SIGNATURE_WORDS],
         bands: [0; BANDS],
@@ -121,11 +121,11 @@ pub fn random_signature(rng: &mut Rng) -> news_enricher::dedup::minhash::Signatu
 /// min-hash agrees with probability `j`, so a bit differs with probability (1 − j)/2 and a band
 /// of `ROWS` min-hashes survives with probability j^ROWS.
 pub fn near_signature(
-    base: &news_enricher::dedup::minhash::Signature,
+    base: &news_enricher_core::dedup::minhash::Signature,
     j: f64,
     rng: &mut Rng,
-) -> news_enricher::dedup::minhash::Signature {
-    use news_enricher::dedup::minhash::ROWS;
+) -> news_enricher_core::dedup::minhash::Signature {
+    use news_enricher_core::dedup::minhash::ROWS;
     let mut sig = *base;
     for w in sig.bits.iter_mut() {
         for bit in 0..64 {

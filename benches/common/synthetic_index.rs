@@ -3,9 +3,9 @@
 //! event times spread over 7 days, and about one in five a near-copy of an earlier entry.
 
 use super::{near_signature, random_signature, splitmix, Rng};
-use news_enricher::dedup::entry::{IndexEntry, Verdict};
-use news_enricher::dedup::minhash::Signature;
-use news_enricher::record::{DedupStatus, MatchedOn};
+use news_enricher_core::dedup::entry::{IndexEntry, Verdict};
+use news_enricher_core::dedup::minhash::Signature;
+use news_enricher_core::record::{DedupStatus, MatchedOn};
 
 /// 32 hex digits, unique per entry (the low half is a bijection of `n`).
 pub fn id_of(n: u64) -> String {

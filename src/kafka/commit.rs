@@ -1,6 +1,6 @@
 //! Committing input offsets.
 //!
-//! The worker decides *what* may be committed with [`crate::offsets::OffsetTracker`]; this module
+//! The worker decides *what* may be committed with [`news_enricher_core::offsets::OffsetTracker`]; this module
 //! is the one place that decides *how*: [`Committer::commit`], called by the commit tick, the
 //! revoke callback and the shutdown drain alike. At least once, that is a consumer-group
 //! commit; exactly once, the end of a transaction that holds the offsets with the records they
@@ -16,7 +16,7 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use super::context::Shared;
 use super::transaction::{Ended, Transactions};
-use crate::offsets::TopicPartition;
+use news_enricher_core::offsets::TopicPartition;
 
 /// Offsets as librdkafka wants them.
 pub fn to_partition_list(

@@ -17,7 +17,7 @@ use tokio::sync::Notify;
 use super::commit::{from_partition_list, Committer, Reason};
 use super::transaction::Signals;
 use crate::metrics::Metrics;
-use crate::offsets::{OffsetTracker, Ticket, TopicPartition};
+use news_enricher_core::offsets::{OffsetTracker, Ticket, TopicPartition};
 
 /// What the lag gauge is computed from, per partition.
 #[derive(Debug, Default)]

@@ -31,8 +31,8 @@ use rdkafka::error::KafkaError;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::config::WorkerConfig;
-use crate::dedup::entry::{IndexEntry, IndexRecordError};
-use crate::dedup::SharedIndex;
+use news_enricher_core::dedup::entry::{IndexEntry, IndexRecordError};
+use news_enricher_core::dedup::SharedIndex;
 
 /// A consumer that reads every partition of the index topic from the beginning, outside any
 /// consumer group (each replica needs all of it).

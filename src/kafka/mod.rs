@@ -1,7 +1,7 @@
 //! The imperative shell: Kafka in, Kafka out, offsets, rebalances, shutdown.
 //!
 //! Everything that touches the network lives under this module; the per-message work is
-//! [`crate::enrich::Enricher`], called from a small pool of processing threads.
+//! [`news_enricher_core::enrich::Enricher`], called from a small pool of processing threads.
 //!
 //! ```text
 //!  consumer (tokio task) ──job──▶ processing thread (partition % N) ─publish─▶ producer
@@ -18,7 +18,7 @@
 //! * Publishing: every record (output, dead letter, dedup index entry) goes through
 //!   [`publish::Publisher`], which ties a message's records to its offset.
 //! * Commits: only offsets whose outputs (or dead letters) were acknowledged, see
-//!   [`crate::offsets`], all through [`commit::Committer`]. At least once: a group commit,
+//!   [`news_enricher_core::offsets`], all through [`commit::Committer`]. At least once: a group commit,
 //!   periodically async, synchronously on revoke and shutdown. Exactly once: the end of a Kafka
 //!   transaction that holds a batch's records and the offsets they complete, see
 //!   [`transaction`].

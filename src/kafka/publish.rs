@@ -14,8 +14,8 @@ use rdkafka::producer::{BaseRecord, ThreadedProducer};
 
 use super::context::{Delivery, Pending, ProducerCallbacks, RecordKind, Shared};
 use super::transaction::Transactions;
-use crate::message::Header;
-use crate::offsets::Ticket;
+use news_enricher_core::message::Header;
+use news_enricher_core::offsets::Ticket;
 
 /// The producer the worker publishes with.
 pub type Producer_ = ThreadedProducer<ProducerCallbacks>;

@@ -17,7 +17,7 @@
 //! sought back to its last committed offset and starts a new tracker generation, so work in
 //! progress from before is abandoned and the batch is done again. Dedup verdicts stay the same
 //! on the second pass: the window recognises an article redelivered from the same input
-//! position as itself (see [`crate::dedup`]).
+//! position as itself (see [`news_enricher_core::dedup`]).
 //!
 //! Fatal errors (fenced by a newer incarnation with the same `transactional.id`, or a broker
 //! that cannot take transactions) stop the worker without committing; it exits non-zero.
@@ -36,7 +36,7 @@ use super::commit::{release, to_partition_list, Reason};
 use super::context::Shared;
 use super::publish::Producer_;
 use crate::config;
-use crate::offsets::TopicPartition;
+use news_enricher_core::offsets::TopicPartition;
 
 /// How long one blocking transactional call may take before it is retried or given up.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);

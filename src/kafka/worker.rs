@@ -23,12 +23,12 @@ use super::dedup_index;
 use super::publish::{Producer_, Publisher, Record, Topics};
 use super::transaction::{Signals, Transactions};
 use crate::config::WorkerConfig;
-use crate::dedup::SharedIndex;
-use crate::enrich::{Enricher, Outcome};
-use crate::message::{Header, RawMessage};
-use crate::offsets::{Ticket, TopicPartition};
-use crate::pipeline::{Pipeline, StageSettings};
-use crate::stage::Reading;
+use news_enricher_core::dedup::SharedIndex;
+use news_enricher_core::enrich::{Enricher, Outcome};
+use news_enricher_core::message::{Header, RawMessage};
+use news_enricher_core::offsets::{Ticket, TopicPartition};
+use news_enricher_core::pipeline::{Pipeline, StageSettings};
+use news_enricher_core::stage::Reading;
 
 type Consumer_ = StreamConsumer<ConsumerCallbacks>;
 
@@ -600,7 +600,7 @@ fn process(
     };
     match enricher.enrich_with(msg, Utc::now(), reading, &mut observe) {
         Outcome::Enriched(out) => {
-            if out.dedup_status != crate::record::DedupStatus::NotChecked {
+            if out.dedup_status != news_enricher_core::record::DedupStatus::NotChecked {
                 let status = serde_json::to_value(out.dedup_status)
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_owned))
@@ -670,7 +670,7 @@ async fn drain_and_commit(
     let deadline = Instant::now() + cfg.shutdown_timeout;
     let in_flight = shared.tracker().in_flight();
     tracing::info!(in_flight, "draining");
-    let shared_wait = |t: &crate::offsets::OffsetTracker| t.in_flight() == 0;
+    let shared_wait = |t: &news_enricher_core::offsets::OffsetTracker| t.in_flight() == 0;
     // The wait is short and bounded; blocking a runtime thread is acceptable at shutdown.
     let clean = tokio::task::block_in_place(|| shared.wait_until(deadline, shared_wait));
     let remaining = deadline.saturating_duration_since(Instant::now());

@@ -16,10 +16,10 @@ use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
 use serde_json::Value;
 
-use news_enricher::article::Limits;
-use news_enricher::enrich::{Enricher, Outcome};
-use news_enricher::message::RawMessage;
-use news_enricher::pipeline::{Pipeline, StageKind, StageSettings};
+use news_enricher_core::article::Limits;
+use news_enricher_core::enrich::{Enricher, Outcome};
+use news_enricher_core::message::RawMessage;
+use news_enricher_core::pipeline::{Pipeline, StageKind, StageSettings};
 
 /// The real wire article the project started from (its fixture copy).
 pub const SEED: &str = include_str!("../../data/demo/seed-article.txt");

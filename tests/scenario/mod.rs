@@ -213,7 +213,11 @@ pub fn output_ids(records: &[ConsumedRecord]) -> HashMap<String, usize> {
         assert_eq!(r.header("content-type"), Some(&b"application/json"[..]));
         assert_eq!(
             r.header("x-news-enricher-schema-version"),
-            Some(news_enricher::record::SCHEMA_VERSION.to_string().as_bytes())
+            Some(
+                news_enricher_core::record::SCHEMA_VERSION
+                    .to_string()
+                    .as_bytes()
+            )
         );
         *counts.entry(id).or_insert(0) += 1;
     }

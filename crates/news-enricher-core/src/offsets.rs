@@ -18,7 +18,7 @@
 //!
 //! This module is pure bookkeeping; the shell decides *how* a commit happens (a consumer-group
 //! commit at least once, `send_offsets_to_transaction` exactly once), see
-//! [`crate::kafka::commit`].
+//! the worker's `kafka::commit`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
