@@ -89,27 +89,37 @@ pub struct Transactions {
     pub max_duration: Duration,
 }
 
-/// `run` settings as given on the command line or in the environment. Every field is optional
-/// here so the TOML file can fill what flags leave out.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct RunArgs {
+/// Help heading of the settings only the Kafka worker (`run`) reads; `enrich` ignores them and
+/// `demo` sets the broker, topics and endpoint itself.
+const KAFKA: &str = "Kafka (used by run; enrich ignores them)";
+
+/// Every setting, whichever way it is given: clap reads flags and `NEWS_ENRICHER_*` variables
+/// into it, serde reads the TOML file into it (its keys are the field names), and
+/// [`Settings::over`] lays the first over the second. One type, so a setting is declared once
+/// and means the same in `run`, `enrich` and `demo`. Every field is optional here so each
+/// source can leave any out; defaults and checks come with [`Settings::resolve`] (the worker)
+/// and [`Settings::resolve_pipeline`] (what `enrich` and `run` share).
+#[derive(Debug, Clone, Default, clap::Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
     /// TOML configuration file; flags and environment variables override it.
     #[arg(long, env = "NEWS_ENRICHER_CONFIG")]
+    #[serde(skip)]
     pub config: Option<PathBuf>,
     /// Kafka bootstrap servers, `host:port[,host:port...]`.
-    #[arg(long, env = "NEWS_ENRICHER_BROKERS")]
+    #[arg(long, env = "NEWS_ENRICHER_BROKERS", help_heading = KAFKA)]
     pub brokers: Option<String>,
     /// Topic raw articles are read from.
-    #[arg(long, env = "NEWS_ENRICHER_INPUT_TOPIC")]
+    #[arg(long, env = "NEWS_ENRICHER_INPUT_TOPIC", help_heading = KAFKA)]
     pub input_topic: Option<String>,
     /// Topic enriched records are written to.
-    #[arg(long, env = "NEWS_ENRICHER_OUTPUT_TOPIC")]
+    #[arg(long, env = "NEWS_ENRICHER_OUTPUT_TOPIC", help_heading = KAFKA)]
     pub output_topic: Option<String>,
     /// Topic for messages that cannot be enriched.
-    #[arg(long, env = "NEWS_ENRICHER_DLQ_TOPIC")]
+    #[arg(long, env = "NEWS_ENRICHER_DLQ_TOPIC", help_heading = KAFKA)]
     pub dlq_topic: Option<String>,
     /// Consumer group id; replicas with the same id share the input partitions.
-    #[arg(long, env = "NEWS_ENRICHER_GROUP_ID")]
+    #[arg(long, env = "NEWS_ENRICHER_GROUP_ID", help_heading = KAFKA)]
     pub group_id: Option<String>,
     /// Extra librdkafka property `KEY=VALUE` for both clients; prefix the key with `consumer.` or
     /// `producer.` to target one. Repeatable; `;`-separated in the environment (values such as
@@ -117,9 +127,15 @@ pub struct RunArgs {
     #[arg(
         long = "kafka-property",
         env = "NEWS_ENRICHER_KAFKA_PROPERTY",
-        value_delimiter = ';'
+        value_delimiter = ';',
+        help_heading = KAFKA
     )]
+    #[serde(skip)]
     pub kafka_properties: Vec<String>,
+    /// The file's `[kafka]` table: the same properties, nested tables for dotted names.
+    #[arg(skip)]
+    #[serde(default)]
+    pub kafka: BTreeMap<String, toml::Value>,
     /// Stages to run, in order (comma-separated). An empty value runs none (passthrough).
     #[arg(
         long,
@@ -130,19 +146,19 @@ pub struct RunArgs {
     )]
     pub stages: Option<Vec<StageKind>>,
     /// Most messages in flight (received, not yet acknowledged) before consumption pauses.
-    #[arg(long, env = "NEWS_ENRICHER_MAX_IN_FLIGHT")]
+    #[arg(long, env = "NEWS_ENRICHER_MAX_IN_FLIGHT", help_heading = KAFKA)]
     pub max_in_flight: Option<usize>,
     /// Threads running the stages; partitions are spread across them.
-    #[arg(long, env = "NEWS_ENRICHER_PROCESSING_THREADS")]
+    #[arg(long, env = "NEWS_ENRICHER_PROCESSING_THREADS", help_heading = KAFKA)]
     pub processing_threads: Option<usize>,
     /// Milliseconds between periodic asynchronous offset commits.
-    #[arg(long, env = "NEWS_ENRICHER_COMMIT_INTERVAL_MS")]
+    #[arg(long, env = "NEWS_ENRICHER_COMMIT_INTERVAL_MS", help_heading = KAFKA)]
     pub commit_interval_ms: Option<u64>,
     /// Seconds allowed for a graceful shutdown (finish, flush, commit).
-    #[arg(long, env = "NEWS_ENRICHER_SHUTDOWN_TIMEOUT_SECS")]
+    #[arg(long, env = "NEWS_ENRICHER_SHUTDOWN_TIMEOUT_SECS", help_heading = KAFKA)]
     pub shutdown_timeout_secs: Option<u64>,
     /// Seconds a revoke waits for in-flight outputs before giving the partitions up.
-    #[arg(long, env = "NEWS_ENRICHER_REBALANCE_DRAIN_TIMEOUT_SECS")]
+    #[arg(long, env = "NEWS_ENRICHER_REBALANCE_DRAIN_TIMEOUT_SECS", help_heading = KAFKA)]
     pub rebalance_drain_timeout_secs: Option<u64>,
     /// Largest input message accepted, bytes.
     #[arg(long, env = "NEWS_ENRICHER_MAX_MESSAGE_BYTES")]
@@ -173,64 +189,30 @@ pub struct RunArgs {
     pub dedup_policy: Option<DedupPolicy>,
     /// Compacted topic that persists the dedup window and shares it between replicas; unset
     /// keeps the window in memory only.
-    #[arg(long, env = "NEWS_ENRICHER_DEDUP_INDEX_TOPIC")]
+    #[arg(long, env = "NEWS_ENRICHER_DEDUP_INDEX_TOPIC", help_heading = KAFKA)]
     pub dedup_index_topic: Option<String>,
     /// Output compression.
-    #[arg(long, env = "NEWS_ENRICHER_COMPRESSION")]
+    #[arg(long, env = "NEWS_ENRICHER_COMPRESSION", help_heading = KAFKA)]
     pub compression: Option<Compression>,
     /// `at-least-once` (default) or `exactly-once` (Kafka transactions; downstream readers must
     /// set `isolation.level=read_committed`).
-    #[arg(long, env = "NEWS_ENRICHER_GUARANTEE")]
+    #[arg(long, env = "NEWS_ENRICHER_GUARANTEE", help_heading = KAFKA)]
     pub guarantee: Option<Guarantee>,
     /// The producer's `transactional.id` in exactly-once mode; stable per replica. Default:
     /// `<group id>-<host name>` (a StatefulSet pod's name is stable across restarts).
-    #[arg(long, env = "NEWS_ENRICHER_TRANSACTIONAL_ID")]
+    #[arg(long, env = "NEWS_ENRICHER_TRANSACTIONAL_ID", help_heading = KAFKA)]
     pub transactional_id: Option<String>,
     /// Exactly-once: most input messages in one transaction.
-    #[arg(long, env = "NEWS_ENRICHER_TRANSACTION_MAX_MESSAGES")]
+    #[arg(long, env = "NEWS_ENRICHER_TRANSACTION_MAX_MESSAGES", help_heading = KAFKA)]
     pub transaction_max_messages: Option<usize>,
     /// Exactly-once: longest a transaction stays open, milliseconds. Records become visible to
     /// `read_committed` readers when it commits, so this bounds the added latency.
-    #[arg(long, env = "NEWS_ENRICHER_TRANSACTION_MAX_MS")]
+    #[arg(long, env = "NEWS_ENRICHER_TRANSACTION_MAX_MS", help_heading = KAFKA)]
     pub transaction_max_ms: Option<u64>,
     /// Address of the HTTP endpoint (`/metrics`, `/healthz`, `/readyz`), default
     /// `0.0.0.0:9090`; `off` disables it.
-    #[arg(long, env = "NEWS_ENRICHER_HTTP_ADDR")]
+    #[arg(long, env = "NEWS_ENRICHER_HTTP_ADDR", help_heading = KAFKA)]
     pub http_addr: Option<String>,
-}
-
-/// The TOML file's shape: the same settings, with `kafka` as a table of properties.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    brokers: Option<String>,
-    input_topic: Option<String>,
-    output_topic: Option<String>,
-    dlq_topic: Option<String>,
-    group_id: Option<String>,
-    #[serde(default)]
-    kafka: BTreeMap<String, toml::Value>,
-    stages: Option<Vec<StageKind>>,
-    max_in_flight: Option<usize>,
-    processing_threads: Option<usize>,
-    commit_interval_ms: Option<u64>,
-    shutdown_timeout_secs: Option<u64>,
-    rebalance_drain_timeout_secs: Option<u64>,
-    max_message_bytes: Option<usize>,
-    max_body_chars: Option<usize>,
-    max_output_bytes: Option<usize>,
-    dedup_horizon_hours: Option<u64>,
-    dedup_max_entries: Option<usize>,
-    near_duplicate_threshold: Option<f64>,
-    dedup_exact_cache: Option<usize>,
-    dedup_policy: Option<DedupPolicy>,
-    dedup_index_topic: Option<String>,
-    compression: Option<Compression>,
-    guarantee: Option<Guarantee>,
-    transactional_id: Option<String>,
-    transaction_max_messages: Option<usize>,
-    transaction_max_ms: Option<u64>,
-    http_addr: Option<String>,
 }
 
 /// Validated configuration of the Kafka worker.
@@ -325,80 +307,107 @@ const RESERVED: &[&str] = &[
     "metadata.broker.list",
 ];
 
-impl RunArgs {
-    /// Merges flags/env over the optional TOML file over defaults, and validates.
-    pub fn resolve(&self) -> Result<WorkerConfig, ConfigError> {
-        let file = match &self.config {
-            Some(path) => load_file(path)?,
-            None => FileConfig::default(),
-        };
-        fn pick<T: Clone>(flag: &Option<T>, file: Option<T>) -> Option<T> {
-            flag.clone().or(file)
+/// What the pipeline is and what it accepts: the settings `enrich` and `run` share, validated.
+#[derive(Debug, Clone)]
+pub struct PipelineConfig {
+    /// Pipeline stages.
+    pub stages: Vec<StageKind>,
+    /// Input limits.
+    pub limits: Limits,
+    /// Output size guard.
+    pub max_output_bytes: usize,
+    /// Dedup window settings.
+    pub dedup: IndexConfig,
+    /// What happens to duplicates.
+    pub dedup_policy: DedupPolicy,
+}
+
+impl Settings {
+    /// These settings laid over `file`'s: a setting given here wins. Properties are kept apart
+    /// (`kafka_properties` from flags, `kafka` from the file) and merged in the same order by
+    /// [`Settings::resolve`].
+    pub fn over(self, file: Settings) -> Settings {
+        Settings {
+            config: self.config,
+            brokers: self.brokers.or(file.brokers),
+            input_topic: self.input_topic.or(file.input_topic),
+            output_topic: self.output_topic.or(file.output_topic),
+            dlq_topic: self.dlq_topic.or(file.dlq_topic),
+            group_id: self.group_id.or(file.group_id),
+            kafka_properties: self.kafka_properties,
+            kafka: file.kafka,
+            stages: self.stages.or(file.stages),
+            max_in_flight: self.max_in_flight.or(file.max_in_flight),
+            processing_threads: self.processing_threads.or(file.processing_threads),
+            commit_interval_ms: self.commit_interval_ms.or(file.commit_interval_ms),
+            shutdown_timeout_secs: self.shutdown_timeout_secs.or(file.shutdown_timeout_secs),
+            rebalance_drain_timeout_secs: self
+                .rebalance_drain_timeout_secs
+                .or(file.rebalance_drain_timeout_secs),
+            max_message_bytes: self.max_message_bytes.or(file.max_message_bytes),
+            max_body_chars: self.max_body_chars.or(file.max_body_chars),
+            max_output_bytes: self.max_output_bytes.or(file.max_output_bytes),
+            dedup_horizon_hours: self.dedup_horizon_hours.or(file.dedup_horizon_hours),
+            dedup_max_entries: self.dedup_max_entries.or(file.dedup_max_entries),
+            near_duplicate_threshold: self
+                .near_duplicate_threshold
+                .or(file.near_duplicate_threshold),
+            dedup_exact_cache: self.dedup_exact_cache.or(file.dedup_exact_cache),
+            dedup_policy: self.dedup_policy.or(file.dedup_policy),
+            dedup_index_topic: self.dedup_index_topic.or(file.dedup_index_topic),
+            compression: self.compression.or(file.compression),
+            guarantee: self.guarantee.or(file.guarantee),
+            transactional_id: self.transactional_id.or(file.transactional_id),
+            transaction_max_messages: self
+                .transaction_max_messages
+                .or(file.transaction_max_messages),
+            transaction_max_ms: self.transaction_max_ms.or(file.transaction_max_ms),
+            http_addr: self.http_addr.or(file.http_addr),
         }
-        let required = |v: Option<String>, name, flag, env| {
-            v.filter(|s: &String| !s.trim().is_empty())
+    }
+
+    /// These settings over those of the file `config` names, if any.
+    pub fn with_file(&self) -> Result<Settings, ConfigError> {
+        Ok(match &self.config {
+            Some(path) => self.clone().over(load_file(path)?),
+            None => self.clone(),
+        })
+    }
+
+    /// The pipeline's settings (over the file's), with defaults, validated: what `enrich`
+    /// reads. The Kafka worker's settings are neither required nor checked.
+    pub fn resolve_pipeline(&self) -> Result<PipelineConfig, ConfigError> {
+        self.with_file()?.pipeline()
+    }
+
+    /// Every setting (over the file's), with defaults, validated: what the worker runs with.
+    pub fn resolve(&self) -> Result<WorkerConfig, ConfigError> {
+        let s = self.with_file()?;
+        let PipelineConfig {
+            stages,
+            limits,
+            max_output_bytes,
+            dedup,
+            dedup_policy,
+        } = s.pipeline()?;
+        let required = |v: &Option<String>, name, flag, env| {
+            v.clone()
+                .filter(|s: &String| !s.trim().is_empty())
                 .ok_or(ConfigError::Missing(name, flag, env))
         };
-        let brokers = required(
-            pick(&self.brokers, file.brokers),
-            "brokers",
-            "brokers",
-            "BROKERS",
-        )?;
-        let input_topic = required(
-            pick(&self.input_topic, file.input_topic),
-            "input_topic",
-            "input-topic",
-            "INPUT_TOPIC",
-        )?;
+        let brokers = required(&s.brokers, "brokers", "brokers", "BROKERS")?;
+        let input_topic = required(&s.input_topic, "input_topic", "input-topic", "INPUT_TOPIC")?;
         let output_topic = required(
-            pick(&self.output_topic, file.output_topic),
+            &s.output_topic,
             "output_topic",
             "output-topic",
             "OUTPUT_TOPIC",
         )?;
-        let dlq_topic = required(
-            pick(&self.dlq_topic, file.dlq_topic),
-            "dlq_topic",
-            "dlq-topic",
-            "DLQ_TOPIC",
-        )?;
-        let group_id = required(
-            pick(&self.group_id, file.group_id),
-            "group_id",
-            "group-id",
-            "GROUP_ID",
-        )?;
+        let dlq_topic = required(&s.dlq_topic, "dlq_topic", "dlq-topic", "DLQ_TOPIC")?;
+        let group_id = required(&s.group_id, "group_id", "group-id", "GROUP_ID")?;
+        let (kafka_common, kafka_consumer, kafka_producer) = s.kafka_properties()?;
 
-        let mut properties: BTreeMap<String, String> = BTreeMap::new();
-        flatten_properties("", file.kafka, &mut properties);
-        for kv in &self.kafka_properties {
-            let (k, v) = kv.split_once('=').ok_or_else(|| {
-                ConfigError::Invalid("kafka_property", format!("`{kv}` is not KEY=VALUE"))
-            })?;
-            properties.insert(k.trim().to_owned(), v.trim().to_owned());
-        }
-        let (mut kafka_common, mut kafka_consumer, mut kafka_producer) =
-            (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
-        for (k, v) in properties {
-            let (target, key) = if let Some(k) = k.strip_prefix("consumer.") {
-                (&mut kafka_consumer, k.to_owned())
-            } else if let Some(k) = k.strip_prefix("producer.") {
-                (&mut kafka_producer, k.to_owned())
-            } else {
-                (&mut kafka_common, k)
-            };
-            if RESERVED.contains(&key.as_str()) {
-                return Err(ConfigError::Invalid(
-                    "kafka_property",
-                    format!("`{key}` is set by the worker (its delivery guarantee depends on it); use the dedicated setting"),
-                ));
-            }
-            target.insert(key, v);
-        }
-
-        let dedup_index_topic =
-            pick(&self.dedup_index_topic, file.dedup_index_topic).filter(|t| !t.trim().is_empty());
+        let dedup_index_topic = s.dedup_index_topic.clone().filter(|t| !t.trim().is_empty());
         let mut topics = vec![&input_topic, &output_topic, &dlq_topic];
         topics.extend(dedup_index_topic.as_ref());
         let distinct: std::collections::BTreeSet<_> = topics.iter().collect();
@@ -410,63 +419,11 @@ impl RunArgs {
                 ),
             ));
         }
-        let threshold = pick(
-            &self.near_duplicate_threshold,
-            file.near_duplicate_threshold,
-        )
-        .unwrap_or(IndexConfig::default().near_threshold);
-        if !(threshold > 0.0 && threshold <= 1.0) {
-            return Err(ConfigError::Invalid(
-                "near_duplicate_threshold",
-                format!("must be in (0, 1], got {threshold}"),
-            ));
-        }
-        let positive = |name: &'static str, v: usize| {
-            if v == 0 {
-                Err(ConfigError::Invalid(name, "must be greater than 0".into()))
-            } else {
-                Ok(v)
-            }
-        };
-        let defaults = Limits::default();
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let stages = pick(&self.stages, file.stages).unwrap_or_else(|| StageKind::DEFAULT.to_vec());
-        StageKind::check_order(&stages).map_err(|e| ConfigError::Invalid("stages", e))?;
-        let guarantee = pick(&self.guarantee, file.guarantee).unwrap_or_default();
+        let guarantee = s.guarantee.unwrap_or_default();
         let transactions = match guarantee {
             Guarantee::AtLeastOnce => None,
-            Guarantee::ExactlyOnce => Some(Transactions {
-                id: match pick(&self.transactional_id, file.transactional_id) {
-                    Some(id) if id.trim().is_empty() => {
-                        return Err(ConfigError::Invalid(
-                            "transactional_id",
-                            "must not be empty".into(),
-                        ))
-                    }
-                    Some(id) => id,
-                    None => format!(
-                        "{group_id}-{}",
-                        host_name().ok_or(ConfigError::Missing(
-                            "transactional_id",
-                            "transactional-id",
-                            "TRANSACTIONAL_ID"
-                        ))?
-                    ),
-                },
-                max_messages: positive(
-                    "transaction_max_messages",
-                    pick(
-                        &self.transaction_max_messages,
-                        file.transaction_max_messages,
-                    )
-                    .unwrap_or(DEFAULT_TRANSACTION_MAX_MESSAGES),
-                )?,
-                max_duration: Duration::from_millis(positive_u64(
-                    "transaction_max_ms",
-                    pick(&self.transaction_max_ms, file.transaction_max_ms)
-                        .unwrap_or(DEFAULT_TRANSACTION_MAX_MS),
-                )?),
-            }),
+            Guarantee::ExactlyOnce => Some(s.transactions(&group_id)?),
         };
         Ok(WorkerConfig {
             brokers,
@@ -478,57 +435,80 @@ impl RunArgs {
             kafka_consumer,
             kafka_producer,
             stages,
-            max_in_flight: positive(
-                "max_in_flight",
-                pick(&self.max_in_flight, file.max_in_flight).unwrap_or(2_000),
-            )?,
+            max_in_flight: positive("max_in_flight", s.max_in_flight.unwrap_or(2_000))?,
             processing_threads: positive(
                 "processing_threads",
-                pick(&self.processing_threads, file.processing_threads).unwrap_or(cores),
+                s.processing_threads.unwrap_or(cores),
             )?,
-            commit_interval: Duration::from_millis(positive_u64(
+            commit_interval: Duration::from_millis(positive(
                 "commit_interval_ms",
-                pick(&self.commit_interval_ms, file.commit_interval_ms).unwrap_or(5_000),
+                s.commit_interval_ms.unwrap_or(5_000),
             )?),
-            shutdown_timeout: Duration::from_secs(positive_u64(
+            shutdown_timeout: Duration::from_secs(positive(
                 "shutdown_timeout_secs",
-                pick(&self.shutdown_timeout_secs, file.shutdown_timeout_secs).unwrap_or(10),
+                s.shutdown_timeout_secs.unwrap_or(10),
             )?),
-            rebalance_drain_timeout: Duration::from_secs(positive_u64(
+            rebalance_drain_timeout: Duration::from_secs(positive(
                 "rebalance_drain_timeout_secs",
-                pick(
-                    &self.rebalance_drain_timeout_secs,
-                    file.rebalance_drain_timeout_secs,
-                )
-                .unwrap_or(10),
+                s.rebalance_drain_timeout_secs.unwrap_or(10),
             )?),
+            limits,
+            max_output_bytes,
+            dedup,
+            dedup_policy,
+            dedup_index_topic,
+            compression: s.compression.unwrap_or(Compression::Lz4),
+            guarantee,
+            transactions,
+            http_addr: match s.http_addr.as_deref().unwrap_or(DEFAULT_HTTP_ADDR) {
+                "off" => None,
+                a => Some(a.parse().map_err(|e| {
+                    ConfigError::Invalid("http_addr", format!("`{a}` is not host:port: {e}"))
+                })?),
+            },
+        })
+    }
+
+    fn pipeline(&self) -> Result<PipelineConfig, ConfigError> {
+        let stages = self
+            .stages
+            .clone()
+            .unwrap_or_else(|| StageKind::DEFAULT.to_vec());
+        StageKind::check_order(&stages).map_err(|e| ConfigError::Invalid("stages", e))?;
+        let defaults = Limits::default();
+        let window = IndexConfig::default();
+        let threshold = self
+            .near_duplicate_threshold
+            .unwrap_or(window.near_threshold);
+        if !(threshold > 0.0 && threshold <= 1.0) {
+            return Err(ConfigError::Invalid(
+                "near_duplicate_threshold",
+                format!("must be in (0, 1], got {threshold}"),
+            ));
+        }
+        Ok(PipelineConfig {
+            stages,
             limits: Limits {
                 max_message_bytes: positive(
                     "max_message_bytes",
-                    pick(&self.max_message_bytes, file.max_message_bytes)
-                        .unwrap_or(defaults.max_message_bytes),
+                    self.max_message_bytes.unwrap_or(defaults.max_message_bytes),
                 )?,
                 max_body_chars: positive(
                     "max_body_chars",
-                    pick(&self.max_body_chars, file.max_body_chars)
-                        .unwrap_or(defaults.max_body_chars),
+                    self.max_body_chars.unwrap_or(defaults.max_body_chars),
                 )?,
             },
             max_output_bytes: positive(
                 "max_output_bytes",
-                pick(&self.max_output_bytes, file.max_output_bytes)
-                    .unwrap_or(DEFAULT_MAX_OUTPUT_BYTES),
+                self.max_output_bytes.unwrap_or(DEFAULT_MAX_OUTPUT_BYTES),
             )?,
             dedup: IndexConfig {
                 horizon_secs: 3600
-                    * positive_u64(
+                    * positive(
                         "dedup_horizon_hours",
-                        pick(&self.dedup_horizon_hours, file.dedup_horizon_hours)
-                            .unwrap_or(DEFAULT_HORIZON_HOURS),
+                        self.dedup_horizon_hours.unwrap_or(DEFAULT_HORIZON_HOURS),
                     )? as i64,
-                max_entries: match pick(&self.dedup_max_entries, file.dedup_max_entries)
-                    .unwrap_or(IndexConfig::default().max_entries)
-                {
+                max_entries: match self.dedup_max_entries.unwrap_or(window.max_entries) {
                     n if n > MAX_ENTRIES => {
                         return Err(ConfigError::Invalid(
                             "dedup_max_entries",
@@ -538,23 +518,83 @@ impl RunArgs {
                     n => n,
                 },
                 near_threshold: threshold,
-                exact_cache: pick(&self.dedup_exact_cache, file.dedup_exact_cache)
-                    .unwrap_or(IndexConfig::default().exact_cache),
+                exact_cache: self.dedup_exact_cache.unwrap_or(window.exact_cache),
             },
-            dedup_policy: pick(&self.dedup_policy, file.dedup_policy).unwrap_or_default(),
-            dedup_index_topic,
-            compression: pick(&self.compression, file.compression).unwrap_or(Compression::Lz4),
-            guarantee,
-            transactions,
-            http_addr: match pick(&self.http_addr, file.http_addr)
-                .unwrap_or_else(|| DEFAULT_HTTP_ADDR.to_owned())
-                .as_str()
-            {
-                "off" => None,
-                a => Some(a.parse().map_err(|e| {
-                    ConfigError::Invalid("http_addr", format!("`{a}` is not host:port: {e}"))
-                })?),
+            dedup_policy: self.dedup_policy.unwrap_or_default(),
+        })
+    }
+
+    /// The file's `[kafka]` table, then `--kafka-property` flags over it, split by client.
+    #[allow(clippy::type_complexity)]
+    fn kafka_properties(
+        &self,
+    ) -> Result<
+        (
+            BTreeMap<String, String>,
+            BTreeMap<String, String>,
+            BTreeMap<String, String>,
+        ),
+        ConfigError,
+    > {
+        let mut properties: BTreeMap<String, String> = BTreeMap::new();
+        flatten_properties("", self.kafka.clone(), &mut properties);
+        for kv in &self.kafka_properties {
+            let (k, v) = kv.split_once('=').ok_or_else(|| {
+                ConfigError::Invalid("kafka_property", format!("`{kv}` is not KEY=VALUE"))
+            })?;
+            properties.insert(k.trim().to_owned(), v.trim().to_owned());
+        }
+        let (mut common, mut consumer, mut producer) =
+            (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+        for (k, v) in properties {
+            let (target, key) = if let Some(k) = k.strip_prefix("consumer.") {
+                (&mut consumer, k.to_owned())
+            } else if let Some(k) = k.strip_prefix("producer.") {
+                (&mut producer, k.to_owned())
+            } else {
+                (&mut common, k)
+            };
+            if RESERVED.contains(&key.as_str()) {
+                return Err(ConfigError::Invalid(
+                    "kafka_property",
+                    format!("`{key}` is set by the worker (its delivery guarantee depends on it); use the dedicated setting"),
+                ));
+            }
+            target.insert(key, v);
+        }
+        Ok((common, consumer, producer))
+    }
+
+    /// Exactly-once batching; the transactional id defaults to `<group id>-<host name>`.
+    fn transactions(&self, group_id: &str) -> Result<Transactions, ConfigError> {
+        Ok(Transactions {
+            id: match &self.transactional_id {
+                Some(id) if id.trim().is_empty() => {
+                    return Err(ConfigError::Invalid(
+                        "transactional_id",
+                        "must not be empty".into(),
+                    ))
+                }
+                Some(id) => id.clone(),
+                None => format!(
+                    "{group_id}-{}",
+                    host_name().ok_or(ConfigError::Missing(
+                        "transactional_id",
+                        "transactional-id",
+                        "TRANSACTIONAL_ID"
+                    ))?
+                ),
             },
+            max_messages: positive(
+                "transaction_max_messages",
+                self.transaction_max_messages
+                    .unwrap_or(DEFAULT_TRANSACTION_MAX_MESSAGES),
+            )?,
+            max_duration: Duration::from_millis(positive(
+                "transaction_max_ms",
+                self.transaction_max_ms
+                    .unwrap_or(DEFAULT_TRANSACTION_MAX_MS),
+            )?),
         })
     }
 }
@@ -601,15 +641,16 @@ fn flatten_properties(
     }
 }
 
-fn positive_u64(name: &'static str, v: u64) -> Result<u64, ConfigError> {
-    if v == 0 {
+/// `v`, unless it is zero.
+fn positive<T: PartialEq + Default>(name: &'static str, v: T) -> Result<T, ConfigError> {
+    if v == T::default() {
         Err(ConfigError::Invalid(name, "must be greater than 0".into()))
     } else {
         Ok(v)
     }
 }
 
-fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
+fn load_file(path: &Path) -> Result<Settings, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
         path: path.to_owned(),
         message: e.to_string(),
@@ -633,14 +674,14 @@ pub fn is_secret_property(key: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn args() -> RunArgs {
-        RunArgs {
+    fn args() -> Settings {
+        Settings {
             brokers: Some("localhost:9".into()),
             input_topic: Some("in".into()),
             output_topic: Some("out".into()),
             dlq_topic: Some("dlq".into()),
             group_id: Some("enricher".into()),
-            ..RunArgs::default()
+            ..Settings::default()
         }
     }
 
@@ -653,7 +694,7 @@ mod tests {
 
     #[test]
     fn exactly_once_defaults_to_a_transactional_id_per_host() {
-        let cfg = RunArgs {
+        let cfg = Settings {
             guarantee: Some(Guarantee::ExactlyOnce),
             ..args()
         }
@@ -667,7 +708,7 @@ mod tests {
             t.max_duration,
             Duration::from_millis(DEFAULT_TRANSACTION_MAX_MS)
         );
-        let explicit = RunArgs {
+        let explicit = Settings {
             guarantee: Some(Guarantee::ExactlyOnce),
             transactional_id: Some("news-enricher-0".into()),
             ..args()

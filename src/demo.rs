@@ -16,7 +16,7 @@ use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 
-use crate::config::{ConfigError, RunArgs};
+use crate::config::{ConfigError, Settings};
 
 /// The seed article the project was created from (plain text with a `date` header).
 pub const SEED_ARTICLE: &str = include_str!("../data/demo/seed-article.txt");
@@ -103,7 +103,7 @@ pub fn demo_messages() -> Vec<(&'static str, Vec<u8>)> {
 }
 
 /// Runs the demo, printing to stdout. Returns (enriched, dead-lettered) counts.
-pub async fn run() -> Result<(usize, usize), DemoError> {
+pub async fn run(settings: Settings) -> Result<(usize, usize), DemoError> {
     let cluster = MockCluster::new(1)?;
     let brokers = cluster.bootstrap_servers();
     let (input, output, dlq, index) = (
@@ -134,8 +134,9 @@ pub async fn run() -> Result<(usize, usize), DemoError> {
     }
 
     let group = "news-enricher-demo";
-    // The production defaults, with a quicker commit cadence so the demo ends promptly.
-    let mut cfg = RunArgs {
+    // The given settings (the production defaults unless told otherwise) on the demo's own
+    // broker and topics, with a quicker commit cadence so the demo ends promptly.
+    let mut cfg = Settings {
         brokers: Some(brokers.clone()),
         input_topic: Some(input.into()),
         output_topic: Some(output.into()),
@@ -144,8 +145,9 @@ pub async fn run() -> Result<(usize, usize), DemoError> {
         dedup_index_topic: Some(index.into()),
         // The demo prints its results; no endpoint to scrape.
         http_addr: Some("off".into()),
-        ..RunArgs::default()
+        ..Settings::default()
     }
+    .over(settings.with_file()?)
     .resolve()?;
     cfg.commit_interval = Duration::from_millis(200);
     let ends = high_watermarks(&brokers, input)?;
@@ -184,9 +186,10 @@ pub async fn run() -> Result<(usize, usize), DemoError> {
         "\n== worker summary: consumed {}, enriched {}, dead-lettered {}",
         summary.consumed, summary.produced, summary.dead_lettered
     );
-    if enriched.len() + dead.len() < messages.len() {
+    let dropped = summary.dropped_duplicates as usize;
+    if enriched.len() + dead.len() + dropped < messages.len() {
         return Err(DemoError::Incomplete(format!(
-            "expected {} records in output and dead-letter topics, found {}",
+            "expected {} records in output and dead-letter topics ({dropped} duplicates dropped), found {}",
             messages.len(),
             enriched.len() + dead.len()
         )));

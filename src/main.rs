@@ -5,13 +5,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use news_enricher::config::{dedup_policy_parser, stage_parser, RunArgs, DEFAULT_MAX_OUTPUT_BYTES};
-use news_enricher_core::article::Limits;
-use news_enricher_core::dedup::index::IndexConfig;
-use news_enricher_core::dedup::DedupPolicy;
+use news_enricher::config::Settings;
 use news_enricher_core::dedup::SharedIndex;
 use news_enricher_core::enrich::Enricher;
-use news_enricher_core::pipeline::{Pipeline, StageKind, StageSettings};
+use news_enricher_core::pipeline::{Pipeline, StageSettings};
 
 #[derive(Parser)]
 #[command(
@@ -36,11 +33,12 @@ enum LogFormat {
 #[derive(Subcommand)]
 enum Command {
     /// Consume raw articles from Kafka, publish enriched records (the production job).
-    Run(Box<RunArgs>),
+    Run(Box<Settings>),
     /// Enrich files offline, no Kafka: JSON Lines or plain-text articles; `-` or nothing is stdin.
     Enrich(EnrichArgs),
     /// Run the worker against an in-process broker with bundled articles and print the results.
-    Demo,
+    /// The demo sets the broker, topics, group and endpoint itself; the other settings apply.
+    Demo(Box<Settings>),
     /// Train a model from labelled data (the files it writes are compiled into the binary).
     #[command(subcommand)]
     Train(TrainCommand),
@@ -156,35 +154,10 @@ enum EvalCommand {
 struct EnrichArgs {
     /// Input files; `-` or none reads standard input.
     files: Vec<String>,
-    /// Stages to run, in order (comma-separated).
-    #[arg(
-        long,
-        env = "NEWS_ENRICHER_STAGES",
-        value_delimiter = ',',
-        num_args = 0..,
-        value_parser = stage_parser()
-    )]
-    stages: Option<Vec<StageKind>>,
-    /// Largest article body accepted, characters.
-    #[arg(long, env = "NEWS_ENRICHER_MAX_BODY_CHARS")]
-    max_body_chars: Option<usize>,
-    /// Largest input message accepted, bytes.
-    #[arg(long, env = "NEWS_ENRICHER_MAX_MESSAGE_BYTES")]
-    max_message_bytes: Option<usize>,
-    /// Most articles the dedup window remembers.
-    #[arg(long, env = "NEWS_ENRICHER_DEDUP_MAX_ENTRIES")]
-    dedup_max_entries: Option<usize>,
-    /// Estimated Jaccard similarity (0–1] from which an article is a near-duplicate.
-    #[arg(long, env = "NEWS_ENRICHER_NEAR_DUPLICATE_THRESHOLD")]
-    near_duplicate_threshold: Option<f64>,
-    /// `flag` writes every article with its verdict; `drop` leaves duplicates out.
-    #[arg(
-        long,
-        env = "NEWS_ENRICHER_DEDUP_POLICY",
-        default_value = "flag",
-        value_parser = dedup_policy_parser()
-    )]
-    dedup_policy: DedupPolicy,
+    /// The worker's settings: `enrich` reads those of the pipeline (stages, limits, dedup) and
+    /// ignores the Kafka worker's.
+    #[command(flatten)]
+    settings: Box<Settings>,
     /// Never show a progress bar.
     #[arg(long, env = "NEWS_ENRICHER_NO_PROGRESS")]
     no_progress: bool,
@@ -362,8 +335,8 @@ fn real_main(command: Command) -> anyhow::Result<ExitCode> {
             news_enricher::eval::eval_stance(&newsmtsc, model.as_deref(), &mut std::io::stdout())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo => {
-            let (enriched, dead) = runtime()?.block_on(news_enricher::demo::run())?;
+        Command::Demo(settings) => {
+            let (enriched, dead) = runtime()?.block_on(news_enricher::demo::run(*settings))?;
             eprintln!("news-enricher demo: {enriched} enriched, {dead} dead-lettered");
             Ok(ExitCode::SUCCESS)
         }
@@ -371,29 +344,16 @@ fn real_main(command: Command) -> anyhow::Result<ExitCode> {
 }
 
 fn enrich(args: EnrichArgs) -> anyhow::Result<ExitCode> {
-    let defaults = Limits::default();
-    let limits = Limits {
-        max_body_chars: args.max_body_chars.unwrap_or(defaults.max_body_chars),
-        max_message_bytes: args.max_message_bytes.unwrap_or(defaults.max_message_bytes),
-    };
-    let stages = args.stages.unwrap_or_else(|| StageKind::DEFAULT.to_vec());
-    StageKind::check_order(&stages).map_err(anyhow::Error::msg)?;
-    let defaults = IndexConfig::default();
-    let dedup = IndexConfig {
-        max_entries: args.dedup_max_entries.unwrap_or(defaults.max_entries),
-        near_threshold: args
-            .near_duplicate_threshold
-            .unwrap_or(defaults.near_threshold),
-        ..defaults
-    };
-    anyhow::ensure!(
-        dedup.near_threshold > 0.0 && dedup.near_threshold <= 1.0,
-        "--near-duplicate-threshold must be in (0, 1]"
+    let cfg = args
+        .settings
+        .resolve_pipeline()
+        .context("invalid configuration")?;
+    let pipeline = Pipeline::from_kinds(
+        &cfg.stages,
+        &StageSettings::with_index(SharedIndex::new(cfg.dedup)),
     );
-    let pipeline =
-        Pipeline::from_kinds(&stages, &StageSettings::with_index(SharedIndex::new(dedup)));
     let enricher =
-        Enricher::new(pipeline, limits, DEFAULT_MAX_OUTPUT_BYTES).with_policy(args.dedup_policy);
+        Enricher::new(pipeline, cfg.limits, cfg.max_output_bytes).with_policy(cfg.dedup_policy);
     let files = if args.files.is_empty() {
         vec!["-".to_owned()]
     } else {

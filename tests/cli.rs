@@ -259,6 +259,64 @@ fn enrich_reports_a_missing_file_and_processes_the_others() {
     );
 }
 
+/// `enrich` reads the worker's settings type: the same TOML file (its Kafka keys ignored), the
+/// same environment variables and flags, in the same order of precedence, validated alike.
+#[test]
+fn enrich_takes_the_workers_settings_from_file_environment_and_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(
+        dir.path(),
+        "enricher.toml",
+        "brokers = \"kafka:9092\"\nstages = [\"dedup\"]\ndedup_policy = \"drop\"\n",
+    );
+    let input = format!("{GOOD_1}\n{}\n", GOOD_1.replace("a1", "a1-copy"));
+    let stages = |r: &Run| -> Vec<Value> {
+        r.records()
+            .iter()
+            .map(|rec| rec["provenance"]["stages"].clone())
+            .collect()
+    };
+
+    // The file: only dedup runs, and the copy is dropped.
+    let r = run(command(["enrich", "--config", &config]), input.as_bytes());
+    assert_eq!(r.code, Some(0), "stderr:\n{}", r.stderr);
+    assert_eq!(stages(&r), [json!(["dedup"])]);
+    assert!(
+        r.stderr.contains("1 enriched (1 duplicates)"),
+        "{}",
+        r.stderr
+    );
+
+    // The environment beats the file; a flag beats the environment.
+    let mut cmd = command(["enrich", "--config", &config]);
+    cmd.env("NEWS_ENRICHER_DEDUP_POLICY", "flag");
+    let r = run(cmd, input.as_bytes());
+    assert_eq!(stages(&r), [json!(["dedup"]), json!(["dedup"])]);
+    let mut cmd = command(["enrich", "--config", &config, "--stages", "entities"]);
+    cmd.env("NEWS_ENRICHER_STAGES", "dedup,entities");
+    let r = run(cmd, input.as_bytes());
+    assert_eq!(stages(&r), [json!(["entities"]), json!(["entities"])]);
+
+    // Validated as `run` validates, naming the setting.
+    let r = run(
+        command(["enrich", "--near-duplicate-threshold", "1.5"]),
+        input.as_bytes(),
+    );
+    assert_ne!(r.code, Some(0));
+    assert!(
+        r.stderr.contains("near_duplicate_threshold") && r.stderr.contains("(0, 1]"),
+        "stderr:\n{}",
+        r.stderr
+    );
+    let r = run(command(["enrich", "--stages", "stance"]), input.as_bytes());
+    assert_ne!(r.code, Some(0));
+    assert!(
+        r.stderr.contains("`stance` needs `claims` before it"),
+        "stderr:\n{}",
+        r.stderr
+    );
+}
+
 #[test]
 fn run_without_brokers_fails_fast_naming_the_setting() {
     let r = run(command(["run"]), b"");

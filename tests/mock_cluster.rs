@@ -178,7 +178,7 @@ fn a_failed_delivery_stops_the_worker_without_committing_past_it() {
 }
 
 /// Exactly-once settings for a test worker: a transactional id of its own, short transactions.
-fn exactly_once(t: &Topics) -> impl FnOnce(&mut news_enricher::config::RunArgs) + '_ {
+fn exactly_once(t: &Topics) -> impl FnOnce(&mut news_enricher::config::Settings) + '_ {
     move |a| {
         a.guarantee = Some(Guarantee::ExactlyOnce);
         a.transactional_id = Some(format!("{}-txn", t.group));

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use news_enricher::config::{RunArgs, WorkerConfig};
+use news_enricher::config::{Settings, WorkerConfig};
 use news_enricher::kafka::{run_worker, WorkerError, WorkerSummary};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -26,14 +26,14 @@ pub fn worker_config(
     broker: &Tansu,
     input: &str,
     tag: &str,
-    tweak: impl FnOnce(&mut RunArgs),
+    tweak: impl FnOnce(&mut Settings),
 ) -> (WorkerConfig, String) {
     let output = crate::support::unique_name(&format!("bench-out-{tag}"));
     let dlq = crate::support::unique_name(&format!("bench-dlq-{tag}"));
     let group = crate::support::unique_name(&format!("bench-group-{tag}"));
     broker.create_topic(&output, 3);
     broker.create_topic(&dlq, 1);
-    let mut args = RunArgs {
+    let mut args = Settings {
         brokers: Some(broker.bootstrap.clone()),
         input_topic: Some(input.to_owned()),
         output_topic: Some(output.clone()),
@@ -45,7 +45,7 @@ pub fn worker_config(
             "consumer.heartbeat.interval.ms=500".into(),
         ],
         http_addr: Some("off".into()),
-        ..RunArgs::default()
+        ..Settings::default()
     };
     tweak(&mut args);
     (args.resolve().expect("bench config"), output)

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
-use news_enricher::config::{RunArgs, WorkerConfig};
+use news_enricher::config::{Settings, WorkerConfig};
 use news_enricher::kafka::{run_worker, WorkerError, WorkerSummary};
 
 use crate::support::{self, ConsumedRecord, TestRecord};
@@ -113,9 +113,9 @@ pub const FAST_GROUP: &[&str] = &[
 pub fn worker_config(
     bootstrap: &str,
     t: &Topics,
-    extra: impl FnOnce(&mut RunArgs),
+    extra: impl FnOnce(&mut Settings),
 ) -> WorkerConfig {
-    let mut args = RunArgs {
+    let mut args = Settings {
         brokers: Some(bootstrap.to_owned()),
         input_topic: Some(t.input.clone()),
         output_topic: Some(t.output.clone()),
@@ -125,7 +125,7 @@ pub fn worker_config(
         kafka_properties: FAST_GROUP.iter().map(|p| p.to_string()).collect(),
         // Tests run workers side by side: each gets an ephemeral port.
         http_addr: Some("127.0.0.1:0".into()),
-        ..RunArgs::default()
+        ..Settings::default()
     };
     extra(&mut args);
     args.resolve().expect("valid test configuration")
