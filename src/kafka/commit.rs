@@ -14,7 +14,7 @@ use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext};
 use rdkafka::error::KafkaResult;
 use rdkafka::{Offset, TopicPartitionList};
 
-use super::context::Shared;
+use super::shared::Shared;
 use super::transaction::{Ended, Transactions};
 use news_enricher_core::offsets::TopicPartition;
 

@@ -33,9 +33,15 @@
 
 pub mod clients;
 pub mod commit;
-pub mod context;
+mod consume;
 pub mod dedup_index;
+pub mod delivery;
+mod process;
 pub mod publish;
+pub mod rebalance;
+pub mod shared;
+mod shutdown;
+mod startup;
 pub mod transaction;
 pub mod worker;
 

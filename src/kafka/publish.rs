@@ -1,7 +1,7 @@
 //! Publishing: the one place records leave the worker. Every output, dead-letter and
 //! dedup-index record of an input message goes through [`Publisher::publish`], which ties
 //! them to the message's offset: the offset becomes committable only when all of them are
-//! acknowledged (see [`super::context::ProducerCallbacks`]). In exactly-once mode the records
+//! acknowledged (see [`super::delivery::ProducerCallbacks`]). In exactly-once mode the records
 //! are sent inside the open transaction, holding it so it cannot end half-way through one
 //! message's records (see [`super::transaction`]); the processing threads do not change.
 
@@ -12,7 +12,8 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header as KafkaHeader, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, ThreadedProducer};
 
-use super::context::{Delivery, Pending, ProducerCallbacks, RecordKind, Shared};
+use super::delivery::{Delivery, Pending, ProducerCallbacks, RecordKind};
+use super::shared::Shared;
 use super::transaction::Transactions;
 use news_enricher_core::message::Header;
 use news_enricher_core::offsets::Ticket;

@@ -33,8 +33,8 @@ use rdkafka::producer::Producer;
 use tokio::sync::Notify;
 
 use super::commit::{release, to_partition_list, Reason};
-use super::context::Shared;
 use super::publish::Producer_;
+use super::shared::Shared;
 use crate::config;
 use news_enricher_core::offsets::TopicPartition;
 
