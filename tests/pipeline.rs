@@ -12,6 +12,7 @@ use news_enricher_core::record::{
 };
 use news_enricher_core::record::{Entity, EntityType};
 use news_enricher_core::stage::{Reading, Stage, StageError};
+use news_enricher_core::trace::{TRACEPARENT, TRACESTATE};
 use serde_json::{json, Value};
 
 // ---------------------------------------------------------------------------------------------
@@ -454,10 +455,24 @@ fn small_output_limit_dead_letters_every_record() {
     assert_eq!(dl.stage, "encode");
 }
 
+/// The input's headers other than its trace headers, in order.
+fn untraced_input_headers() -> Vec<Header> {
+    input_headers()
+        .into_iter()
+        .filter(|(k, _)| k != TRACEPARENT && k != TRACESTATE)
+        .collect()
+}
+
 #[test]
 fn output_headers_are_input_headers_plus_content_type_and_schema_version() {
     let out = enriched(enricher(Vec::new()).enrich(&message(Some(GOOD)), now()));
-    let mut expected = input_headers();
+    // The input's `traceparent` is not valid W3C: the worker starts a trace of its own.
+    assert_eq!(out.trace.parent, None);
+    let mut expected = untraced_input_headers();
+    expected.push((
+        TRACEPARENT.to_owned(),
+        Some(out.trace.span.to_header().into_bytes()),
+    ));
     expected.push((
         out_headers::CONTENT_TYPE.to_owned(),
         Some(b"application/json".to_vec()),
@@ -486,7 +501,11 @@ fn dead_letter_headers_are_original_then_dlq_headers() {
     let msg = message(Some(b"{\"body\": 5}"));
     let dl = dead_letter(enricher(Vec::new()).enrich(&msg, now()));
     let h = dl.headers(&msg);
-    let original = input_headers();
+    let mut original = untraced_input_headers();
+    original.push((
+        TRACEPARENT.to_owned(),
+        Some(dl.trace.span.to_header().into_bytes()),
+    ));
     assert_eq!(&h[..original.len()], &original[..]);
     let ours = &h[original.len()..];
     assert_eq!(
@@ -526,8 +545,53 @@ fn offline_dead_letter_headers_omit_kafka_coordinates() {
     assert_eq!((dl.stage, dl.reason), ("decode", "empty_message"));
     assert_eq!(
         header_names(&dl.headers(&msg)),
-        [dlq::REASON, dlq::DETAIL, dlq::STAGE, dlq::WORKER_VERSION]
+        [
+            TRACEPARENT,
+            dlq::REASON,
+            dlq::DETAIL,
+            dlq::STAGE,
+            dlq::WORKER_VERSION
+        ]
     );
+}
+
+/// W3C trace context from the input to every record published for it: the same trace, the
+/// worker's own span, the trace state passed on.
+#[test]
+fn output_and_dead_letter_records_continue_the_inputs_trace() {
+    const PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let traced = |payload: &[u8]| RawMessage {
+        headers: vec![
+            ("x-other".into(), Some(b"1".to_vec())),
+            (TRACEPARENT.into(), Some(PARENT.as_bytes().to_vec())),
+            (TRACESTATE.into(), Some(b"rojo=00f067aa0ba902b7".to_vec())),
+        ],
+        ..message(Some(payload))
+    };
+    let worker = enricher(Vec::new());
+    let out = enriched(worker.enrich(&traced(GOOD), now()));
+    let msg = traced(b"{\"body\": 5}");
+    let dl = dead_letter(worker.enrich(&msg, now()));
+    for (headers, trace) in [(&out.headers, &out.trace), (&dl.headers(&msg), &dl.trace)] {
+        let parent = header_value(headers, TRACEPARENT).unwrap();
+        assert_eq!(parent, trace.span.to_header());
+        assert!(
+            parent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-") && parent.ends_with("-01"),
+            "{parent}"
+        );
+        assert_ne!(parent, PARENT, "the worker's span is a new one");
+        assert_eq!(trace.trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(
+            header_value(headers, TRACESTATE),
+            Some("rojo=00f067aa0ba902b7")
+        );
+        assert_eq!(
+            headers.iter().filter(|(k, _)| k == TRACEPARENT).count(),
+            1,
+            "{headers:?}"
+        );
+        assert_eq!(header_value(headers, "x-other"), Some("1"));
+    }
 }
 
 /// The names flags, environment and files use: each stage and policy parses back from its

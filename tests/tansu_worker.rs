@@ -212,3 +212,97 @@ fn a_second_replica_joining_mid_stream_loses_nothing() {
         counts.values().filter(|&&n| n > 1).count()
     );
 }
+
+/// W3C trace context end to end: an input's `traceparent` continues in its output and
+/// dead-letter records under the worker's own span, its `tracestate` passed on; an input
+/// without one starts a trace; the log line about a dead letter names its trace id.
+#[test]
+fn trace_context_flows_from_input_to_output_and_dead_letter_records() {
+    use news_enricher_core::trace::{TraceParent, TRACEPARENT, TRACESTATE};
+    const PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let t = Topics::new("tansu-trace");
+    let Some(broker) = broker_with(&t, 1) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("worker.log");
+    let body = |id: &str| {
+        format!(
+            r#"{{"id": "{id}", "body": "Officials said the {id} bridge would reopen on Monday."}}"#
+        )
+    };
+    let records = [
+        support::TestRecord::keyed("traced", body("traced"))
+            .with_header(TRACEPARENT, PARENT)
+            .with_header(TRACESTATE, "rojo=00f067aa0ba902b7"),
+        support::TestRecord::keyed("untraced", body("untraced"))
+            .with_header(TRACESTATE, "orphan=1"),
+        support::TestRecord::keyed("broken", r#"{"body": "cut off"#)
+            .with_header(TRACEPARENT, PARENT),
+    ];
+    support::produce(&broker.bootstrap, &t.input, &records);
+    let ends = support::end_offsets(&broker.bootstrap, &t.input);
+    let mut worker = spawn_worker(&broker.bootstrap, &t, &log, &[]);
+    let reached = wait_for_commits(&broker.bootstrap, &t, &ends, Duration::from_secs(120));
+    let _ = Command::new("kill")
+        .args(["-TERM", &worker.id().to_string()])
+        .status();
+    if wait_exit(&mut worker, Duration::from_secs(20)).is_none() {
+        let _ = worker.kill();
+        let _ = worker.wait();
+    }
+    assert!(reached, "no commit to the end; log:\n{}", log_tail(&log));
+
+    let header = |r: &support::ConsumedRecord, name: &str| -> Option<String> {
+        let mut values = r.headers.iter().filter(|(k, _)| k == name);
+        let value = values
+            .next()
+            .map(|(_, v)| String::from_utf8(v.clone()).unwrap());
+        assert!(
+            values.next().is_none(),
+            "one {name} header: {:?}",
+            r.headers
+        );
+        value
+    };
+    let out = support::consume_all(&broker.bootstrap, &t.output, 2, Duration::from_secs(60));
+    let by_key = |key: &str| {
+        out.iter()
+            .find(|r| r.key_str() == Some(key))
+            .unwrap_or_else(|| panic!("no output for {key}"))
+    };
+    let traced = header(by_key("traced"), TRACEPARENT).unwrap();
+    let span = TraceParent::parse(traced.as_bytes()).expect("a valid traceparent");
+    assert_eq!(span.trace_id_hex(), TRACE_ID);
+    assert_ne!(traced, PARENT, "the worker's span is its own");
+    assert_eq!(span.flags, 1);
+    assert_eq!(
+        header(by_key("traced"), TRACESTATE).as_deref(),
+        Some("rojo=00f067aa0ba902b7")
+    );
+    let untraced = header(by_key("untraced"), TRACEPARENT).unwrap();
+    let root = TraceParent::parse(untraced.as_bytes()).expect("a valid traceparent");
+    assert_ne!(root.trace_id_hex(), TRACE_ID);
+    assert_eq!(
+        header(by_key("untraced"), TRACESTATE),
+        None,
+        "no state without a parent"
+    );
+
+    let dead = support::consume_all(&broker.bootstrap, &t.dlq, 1, Duration::from_secs(60));
+    let dl_parent = header(&dead[0], TRACEPARENT).unwrap();
+    assert_eq!(
+        TraceParent::parse(dl_parent.as_bytes()).map(|p| p.trace_id_hex()),
+        Some(TRACE_ID.to_owned())
+    );
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged
+            .lines()
+            .any(|l| l.contains("dead-lettered") && l.contains(TRACE_ID)),
+        "the dead letter's log line names its trace; log:\n{}",
+        log_tail(&log)
+    );
+    eprintln!("traceparent: input {PARENT} -> output {traced}, dead letter {dl_parent}; no input trace -> {untraced}");
+}

@@ -116,7 +116,7 @@ fn process(
                     .with_label_values(&[status.as_str()])
                     .inc();
             }
-            tracing::debug!(id = %out.key, partition = ?msg.partition, offset = ?msg.offset, dedup = ?out.dedup_status, published = out.publish, "enriched");
+            tracing::debug!(id = %out.key, trace_id = %out.trace.trace_id(), partition = ?msg.partition, offset = ?msg.offset, dedup = ?out.dedup_status, published = out.publish, "enriched");
             if !out.publish {
                 shared
                     .counters
@@ -147,8 +147,8 @@ fn process(
         }
         Outcome::DeadLetter(dl) => {
             tracing::warn!(
-                partition = ?msg.partition, offset = ?msg.offset, reason = dl.reason,
-                stage = dl.stage, detail = %dl.detail, "dead-lettered"
+                trace_id = %dl.trace.trace_id(), partition = ?msg.partition, offset = ?msg.offset,
+                reason = dl.reason, stage = dl.stage, detail = %dl.detail, "dead-lettered"
             );
             let dl_record = dl.record(msg, enricher.max_output_bytes());
             let record = Record {

@@ -424,6 +424,8 @@ pub struct TestRecord {
     pub payload: Vec<u8>,
     /// Explicit partition; `None` lets the producer's partitioner choose.
     pub partition: Option<i32>,
+    /// Headers, in order.
+    pub headers: Vec<(String, Vec<u8>)>,
 }
 
 impl TestRecord {
@@ -433,6 +435,7 @@ impl TestRecord {
             key: Some(key.as_ref().to_vec()),
             payload: payload.as_ref().to_vec(),
             partition: None,
+            headers: Vec::new(),
         }
     }
 
@@ -442,12 +445,20 @@ impl TestRecord {
             key: None,
             payload: payload.as_ref().to_vec(),
             partition: None,
+            headers: Vec::new(),
         }
     }
 
     /// Pin the record to `partition`.
     pub fn on_partition(mut self, partition: i32) -> TestRecord {
         self.partition = Some(partition);
+        self
+    }
+
+    /// Add a header.
+    pub fn with_header(mut self, name: &str, value: impl AsRef<[u8]>) -> TestRecord {
+        self.headers
+            .push((name.to_owned(), value.as_ref().to_vec()));
         self
     }
 }
@@ -498,6 +509,16 @@ pub fn produce(bootstrap: &str, topic: &str, records: &[TestRecord]) -> Vec<(i32
         }
         if let Some(p) = rec.partition {
             br = br.partition(p);
+        }
+        if !rec.headers.is_empty() {
+            let mut headers = rdkafka::message::OwnedHeaders::new();
+            for (name, value) in &rec.headers {
+                headers = headers.insert(rdkafka::message::Header {
+                    key: name,
+                    value: Some(value),
+                });
+            }
+            br = br.headers(headers);
         }
         loop {
             match producer.send(br) {

@@ -2,10 +2,12 @@
 //!
 //! The record carries the original key and value bytes unchanged, so the message can be replayed
 //! after a fix, and headers that say why, where it came from, and which stage refused it.
-//! Original headers are kept too (a replay should look like the original).
+//! Original headers are kept too (a replay should look like the original), except that the
+//! trace headers name the worker's span ([`crate::trace`]).
 
 use crate::message::{Header, RawMessage};
 use crate::record::WORKER_VERSION;
+use crate::trace::TraceContext;
 
 /// Header names on dead-letter records.
 pub mod headers {
@@ -37,6 +39,8 @@ pub struct DeadLetter {
     pub detail: String,
     /// Where processing stopped.
     pub stage: &'static str,
+    /// The trace the message's processing belongs to.
+    pub trace: TraceContext,
 }
 
 /// A dead-letter record ready to publish.
@@ -46,7 +50,7 @@ pub struct DeadLetterRecord<'a> {
     pub key: Option<&'a [u8]>,
     /// The original value, unless it had to be left out (see [`headers::PAYLOAD_OMITTED`]).
     pub value: Option<&'a [u8]>,
-    /// Original headers, then the `x-dlq-*` ones.
+    /// Original headers (the trace headers the worker's span), then the `x-dlq-*` ones.
     pub headers: Vec<Header>,
 }
 
@@ -78,9 +82,11 @@ impl DeadLetter {
         }
     }
 
-    /// Headers of the dead-letter record for `msg`: the original ones, then ours.
+    /// Headers of the dead-letter record for `msg`: the original ones (with the worker's span
+    /// as `traceparent`), then ours.
     pub fn headers(&self, msg: &RawMessage) -> Vec<Header> {
         let mut out = msg.headers.clone();
+        self.trace.apply(&mut out);
         let mut push = |k: &str, v: String| out.push((k.to_owned(), Some(v.into_bytes())));
         push(headers::REASON, self.reason.to_owned());
         push(headers::DETAIL, self.detail.clone());

@@ -14,6 +14,7 @@ use crate::message::{Header, RawMessage};
 use crate::pipeline::Pipeline;
 use crate::record::{DedupStatus, EnrichedRecord, Provenance, SCHEMA_VERSION};
 use crate::stage::Reading;
+use crate::trace::TraceContext;
 
 /// Header names the worker adds to every enriched record.
 pub mod headers {
@@ -30,8 +31,11 @@ pub struct Output {
     pub key: String,
     /// JSON-encoded [`EnrichedRecord`].
     pub value: Vec<u8>,
-    /// Input headers plus content type and schema version.
+    /// Input headers, the trace headers replaced by the worker's span
+    /// ([`TraceContext::apply`]), then content type and schema version.
     pub headers: Vec<Header>,
+    /// The trace this message's processing belongs to (for logs).
+    pub trace: TraceContext,
     /// The dedup verdict, for metrics and logs.
     pub dedup_status: DedupStatus,
     /// False when the dedup policy drops this duplicate: nothing goes to the output topic, the
@@ -101,15 +105,18 @@ impl Enricher {
         reading: &mut Reading,
         observe: &mut dyn FnMut(&'static str, std::time::Duration),
     ) -> Outcome {
+        let trace = TraceContext::for_message(msg, now);
+        let dead = |reason: &'static str, detail: String, stage: &'static str| {
+            Outcome::DeadLetter(DeadLetter {
+                reason,
+                detail,
+                stage,
+                trace: trace.clone(),
+            })
+        };
         let article = match decode(msg.payload.as_deref(), &self.limits) {
             Ok(a) => a,
-            Err(e) => {
-                return Outcome::DeadLetter(DeadLetter {
-                    reason: e.reason(),
-                    detail: e.to_string(),
-                    stage: "decode",
-                })
-            }
+            Err(e) => return dead(e.reason(), e.to_string(), "decode"),
         };
         let mut record = EnrichedRecord::new(
             article,
@@ -126,22 +133,12 @@ impl Enricher {
             },
         );
         if let Err(e) = self.pipeline.run_with(&mut record, reading, observe) {
-            return Outcome::DeadLetter(DeadLetter {
-                reason: e.error.reason(),
-                detail: e.to_string(),
-                stage: e.stage,
-            });
+            return dead(e.error.reason(), e.to_string(), e.stage);
         }
         let index_record = match reading.take_index_entry().map(|e| e.encode()) {
             None => None,
             Some(Ok(v)) => Some(v),
-            Some(Err(e)) => {
-                return Outcome::DeadLetter(DeadLetter {
-                    reason: "encode_failed",
-                    detail: e.to_string(),
-                    stage: "encode",
-                })
-            }
+            Some(Err(e)) => return dead("encode_failed", e.to_string(), "encode"),
         };
         if self.policy == DedupPolicy::Drop && record.dedup.status.is_duplicate() {
             return Outcome::Enriched(Output {
@@ -151,30 +148,26 @@ impl Enricher {
                 dedup_status: record.dedup.status,
                 publish: false,
                 index_record,
+                trace,
             });
         }
         let value = match serde_json::to_vec(&record) {
             Ok(v) => v,
-            Err(e) => {
-                return Outcome::DeadLetter(DeadLetter {
-                    reason: "encode_failed",
-                    detail: e.to_string(),
-                    stage: "encode",
-                })
-            }
+            Err(e) => return dead("encode_failed", e.to_string(), "encode"),
         };
         if value.len() > self.max_output_bytes {
-            return Outcome::DeadLetter(DeadLetter {
-                reason: "output_too_large",
-                detail: format!(
+            return dead(
+                "output_too_large",
+                format!(
                     "enriched record is {} bytes, limit is {}",
                     value.len(),
                     self.max_output_bytes
                 ),
-                stage: "encode",
-            });
+                "encode",
+            );
         }
         let mut headers = msg.headers.clone();
+        trace.apply(&mut headers);
         headers.push((
             headers::CONTENT_TYPE.to_owned(),
             Some(b"application/json".to_vec()),
@@ -190,6 +183,7 @@ impl Enricher {
             dedup_status: record.dedup.status,
             publish: true,
             index_record,
+            trace,
         })
     }
 }

@@ -16,7 +16,8 @@
 //!   on those claims, with evidence and the deciding cue). Each also holds what scores it
 //!   against labelled data (`conll`, `newsmtsc`, `gold`).
 //! * [`enrich`] runs one message end to end and yields either an output record or a
-//!   [`dead_letter::DeadLetter`]; [`offsets`] decides which input offsets may be committed.
+//!   [`dead_letter::DeadLetter`], both in the message's trace ([`trace`]: W3C trace context);
+//!   [`offsets`] decides which input offsets may be committed.
 //! * [`names`], [`random`] and [`prehashed`] are small helpers shared by the above.
 //!
 //! The models and data compiled in (`models/`, `data/gazetteers/`, `data/lexicons/`) live in
@@ -39,3 +40,4 @@ pub mod random;
 pub mod record;
 pub mod stage;
 pub mod stance;
+pub mod trace;
