@@ -264,6 +264,10 @@ pub struct WorkerConfig {
     pub transactions: Option<Transactions>,
     /// Where the metrics and health endpoint listens; `None` when disabled.
     pub http_addr: Option<std::net::SocketAddr>,
+    /// Replay only: the input offset each partition is consumed up to (exclusive); the worker
+    /// stops once all are reached and acknowledged. `None` for `run`, which never stops by
+    /// itself. Set by [`crate::kafka::replay`].
+    pub stop_at: Option<BTreeMap<i32, i64>>,
 }
 
 /// A configuration problem, reported before the worker starts.
@@ -466,6 +470,7 @@ impl Settings {
                     ConfigError::Invalid("http_addr", format!("`{a}` is not host:port: {e}"))
                 })?),
             },
+            stop_at: None,
         })
     }
 

@@ -451,3 +451,28 @@ fn run_help_lists_kafka_property() {
     assert!(r.stdout.contains("--kafka-property"), "help:\n{}", r.stdout);
     assert!(r.stdout.contains("--brokers"), "help:\n{}", r.stdout);
 }
+
+#[test]
+fn replay_refuses_a_range_that_ends_before_it_starts() {
+    let r = run(
+        command([
+            "replay",
+            "--from",
+            "2024-04-02T00:00:00Z",
+            "--to",
+            "2024-04-01T00:00:00Z",
+            "--brokers",
+            "localhost:9",
+        ]),
+        b"",
+    );
+    assert_ne!(r.code, Some(0), "stderr:\n{}", r.stderr);
+    assert!(
+        r.stderr.contains("--from must be before --to"),
+        "stderr:\n{}",
+        r.stderr
+    );
+    let r = run(command(["replay", "--from", "yesterday"]), b"");
+    assert_ne!(r.code, Some(0));
+    assert!(r.stderr.contains("--from"), "stderr:\n{}", r.stderr);
+}

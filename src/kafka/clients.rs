@@ -32,6 +32,11 @@ pub fn consumer_config(cfg: &WorkerConfig) -> ClientConfig {
         // depend on it.
         .set("isolation.level", "read_committed")
         .set("client.id", "news-enricher");
+    if cfg.stop_at.is_some() {
+        // A replay knows a partition is done when it reaches the end, even if the last
+        // offsets before it are no messages (transaction markers).
+        c.set("enable.partition.eof", "true");
+    }
     for (k, v) in cfg.kafka_common.iter().chain(&cfg.kafka_consumer) {
         c.set(k, v);
     }

@@ -2,6 +2,7 @@
 //! pause at the in-flight limit and resume below half of it; commit periodically (or end the
 //! exactly-once transaction); stop on a shutdown request or a fatal error.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc;
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant};
 use rdkafka::consumer::Consumer;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Headers};
-use rdkafka::Message;
+use rdkafka::{Message, TopicPartitionList};
 
 use super::commit::{Committer, Reason};
 use super::process::Job;
@@ -49,6 +50,12 @@ pub(super) async fn consume_loop(
     health_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let resume_below = cfg.max_in_flight / 2;
     let paused = || shared.flow_paused.load(Ordering::Relaxed);
+    let mut replay = cfg.stop_at.as_ref().map(|ends| Replay {
+        ends,
+        reached: BTreeSet::new(),
+    });
+    let mut replay_tick = tokio::time::interval(Duration::from_millis(100));
+    replay_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         if let Some(message) = shared.fatal() {
             return LoopEnd::Fatal(message);
@@ -65,6 +72,12 @@ pub(super) async fn consume_loop(
                 shared.metrics.in_flight.set(shared.tracker().in_flight() as i64);
             }
             _ = commit_tick.tick() => commit_periodically(consumer, shared, committer),
+            _ = replay_tick.tick(), if replay.is_some() => {
+                if replay.as_ref().is_some_and(|r| r.done(&cfg.input_topic, shared)) {
+                    tracing::info!("replay complete: every partition consumed to its end");
+                    return LoopEnd::Shutdown;
+                }
+            }
             _ = async { transactions.expect("guarded").due().notified().await }, if transactions.is_some() => {
                 commit_periodically(consumer, shared, committer);
                 commit_tick.reset();
@@ -81,6 +94,7 @@ pub(super) async fn consume_loop(
                 }
             }
             received = consumer.recv() => match received {
+                Ok(m) if replay.as_mut().is_some_and(|r| r.past_end(consumer, &m)) => {}
                 Ok(m) => {
                     dispatch(&m, shared, senders);
                     if !paused() && shared.tracker().in_flight() >= cfg.max_in_flight {
@@ -94,7 +108,11 @@ pub(super) async fn consume_loop(
                         }
                     }
                 }
-                Err(KafkaError::PartitionEOF(_)) => {}
+                Err(KafkaError::PartitionEOF(partition)) => {
+                    if let Some(r) = replay.as_mut() {
+                        r.reached.insert(partition);
+                    }
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "consume error");
                     if e.rdkafka_error_code() == Some(RDKafkaErrorCode::Fatal) {
@@ -104,6 +122,42 @@ pub(super) async fn consume_loop(
                 }
             }
         }
+    }
+}
+
+/// A replay's progress: where each partition ends, and which have got there.
+struct Replay<'a> {
+    ends: &'a BTreeMap<i32, i64>,
+    reached: BTreeSet<i32>,
+}
+
+impl Replay<'_> {
+    /// Whether `m` is at or past its partition's end (any offset of a partition with nothing
+    /// to replay): then it is left alone (not processed, not committed), its partition paused
+    /// (again, if a resume at the in-flight limit woke it), and the partition counts as reached.
+    fn past_end(&mut self, consumer: &Consumer_, m: &BorrowedMessage<'_>) -> bool {
+        let end = self.ends.get(&m.partition()).copied().unwrap_or(i64::MIN);
+        if m.offset() < end {
+            return false;
+        }
+        self.reached.insert(m.partition());
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition(m.topic(), m.partition());
+        if let Err(e) = consumer.pause(&tpl) {
+            tracing::warn!(error = %e, partition = m.partition(), "pausing a replayed partition failed");
+        }
+        true
+    }
+
+    /// Every partition reached its end and everything before it is acknowledged.
+    fn done(&self, topic: &str, shared: &Shared) -> bool {
+        let partitions: Vec<TopicPartition> = self
+            .ends
+            .keys()
+            .map(|&p| TopicPartition::new(topic, p))
+            .collect();
+        self.ends.keys().all(|p| self.reached.contains(p))
+            && shared.tracker().in_flight_for(&partitions) == 0
     }
 }
 

@@ -39,6 +39,7 @@ pub mod delivery;
 mod process;
 pub mod publish;
 pub mod rebalance;
+pub mod replay;
 pub mod shared;
 mod shutdown;
 mod startup;

@@ -426,6 +426,8 @@ pub struct TestRecord {
     pub partition: Option<i32>,
     /// Headers, in order.
     pub headers: Vec<(String, Vec<u8>)>,
+    /// Create time, ms since the epoch; `None`: the producer's clock.
+    pub timestamp: Option<i64>,
 }
 
 impl TestRecord {
@@ -436,6 +438,7 @@ impl TestRecord {
             payload: payload.as_ref().to_vec(),
             partition: None,
             headers: Vec::new(),
+            timestamp: None,
         }
     }
 
@@ -446,12 +449,19 @@ impl TestRecord {
             payload: payload.as_ref().to_vec(),
             partition: None,
             headers: Vec::new(),
+            timestamp: None,
         }
     }
 
     /// Pin the record to `partition`.
     pub fn on_partition(mut self, partition: i32) -> TestRecord {
         self.partition = Some(partition);
+        self
+    }
+
+    /// Set the create time, ms since the epoch.
+    pub fn at(mut self, timestamp_ms: i64) -> TestRecord {
+        self.timestamp = Some(timestamp_ms);
         self
     }
 
@@ -509,6 +519,9 @@ pub fn produce(bootstrap: &str, topic: &str, records: &[TestRecord]) -> Vec<(i32
         }
         if let Some(p) = rec.partition {
             br = br.partition(p);
+        }
+        if let Some(ts) = rec.timestamp {
+            br = br.timestamp(ts);
         }
         if !rec.headers.is_empty() {
             let mut headers = rdkafka::message::OwnedHeaders::new();
