@@ -15,6 +15,7 @@ use news_enricher_core::article::Limits;
 use news_enricher_core::dedup::index::{IndexConfig, DEFAULT_HORIZON_HOURS, MAX_ENTRIES};
 use news_enricher_core::dedup::DedupPolicy;
 use news_enricher_core::pipeline::StageKind;
+use news_enricher_core::trace::Sampling;
 
 /// Output compression codecs librdkafka builds with here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -92,6 +93,9 @@ pub struct Transactions {
 /// Help heading of the settings only the Kafka worker (`run`) reads; `enrich` ignores them and
 /// `demo` sets the broker, topics and endpoint itself.
 const KAFKA: &str = "Kafka (used by run; enrich ignores them)";
+
+/// Help heading of the trace settings (the worker's; `enrich` publishes no headers).
+const TRACING: &str = "Trace context and span export (used by run)";
 
 /// Every setting, whichever way it is given: clap reads flags and `NEWS_ENRICHER_*` variables
 /// into it, serde reads the TOML file into it (its keys are the field names), and
@@ -213,6 +217,15 @@ pub struct Settings {
     /// `0.0.0.0:9090`; `off` disables it.
     #[arg(long, env = "NEWS_ENRICHER_HTTP_ADDR", help_heading = KAFKA)]
     pub http_addr: Option<String>,
+    /// Share of the traces the worker starts (for inputs without a `traceparent`) that are
+    /// sampled, 0 to 1 (default 1); an input's own trace keeps its `sampled` flag.
+    #[arg(long, env = "NEWS_ENRICHER_TRACE_SAMPLE_RATIO", help_heading = TRACING)]
+    pub trace_sample_ratio: Option<f64>,
+    /// Export a span per processed message, sampled ones only, over OTLP/HTTP (protobuf) to
+    /// this URL, e.g. `http://otel-collector:4318` (`/v1/traces` is added to a bare host).
+    /// Off by default. `OTEL_EXPORTER_OTLP_HEADERS` and `OTEL_EXPORTER_OTLP_TIMEOUT` apply.
+    #[arg(long, env = "NEWS_ENRICHER_OTLP_ENDPOINT", help_heading = TRACING)]
+    pub otlp_endpoint: Option<String>,
 }
 
 /// Validated configuration of the Kafka worker.
@@ -268,6 +281,10 @@ pub struct WorkerConfig {
     /// stops once all are reached and acknowledged. `None` for `run`, which never stops by
     /// itself. Set by [`crate::kafka::replay`].
     pub stop_at: Option<BTreeMap<i32, i64>>,
+    /// Which of the traces the worker starts are sampled.
+    pub sampling: Sampling,
+    /// Where spans are exported (the full OTLP/HTTP traces URL), if anywhere.
+    pub otlp_endpoint: Option<url::Url>,
 }
 
 /// A configuration problem, reported before the worker starts.
@@ -367,6 +384,8 @@ impl Settings {
                 .or(file.transaction_max_messages),
             transaction_max_ms: self.transaction_max_ms.or(file.transaction_max_ms),
             http_addr: self.http_addr.or(file.http_addr),
+            trace_sample_ratio: self.trace_sample_ratio.or(file.trace_sample_ratio),
+            otlp_endpoint: self.otlp_endpoint.or(file.otlp_endpoint),
         }
     }
 
@@ -471,6 +490,22 @@ impl Settings {
                 })?),
             },
             stop_at: None,
+            sampling: match s.trace_sample_ratio {
+                None => Sampling::ALL,
+                Some(r) if (0.0..=1.0).contains(&r) => Sampling::ratio(r),
+                Some(r) => {
+                    return Err(ConfigError::Invalid(
+                        "trace_sample_ratio",
+                        format!("must be in [0, 1], got {r}"),
+                    ))
+                }
+            },
+            otlp_endpoint: s
+                .otlp_endpoint
+                .as_deref()
+                .filter(|e| !e.trim().is_empty())
+                .map(traces_url)
+                .transpose()?,
         })
     }
 
@@ -647,6 +682,23 @@ fn flatten_properties(
 }
 
 /// `v`, unless it is zero.
+/// The OTLP/HTTP traces URL for `endpoint`: as given when it has a path, with the standard
+/// `/v1/traces` when it is a bare `scheme://host:port` (what collectors' docs hand out).
+fn traces_url(endpoint: &str) -> Result<url::Url, ConfigError> {
+    let invalid = |why: String| ConfigError::Invalid("otlp_endpoint", why);
+    let mut url = url::Url::parse(endpoint.trim())
+        .map_err(|e| invalid(format!("`{endpoint}` is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(invalid(format!(
+            "`{endpoint}` is not an http:// or https:// URL with a host"
+        )));
+    }
+    if url.path() == "/" {
+        url.set_path("/v1/traces");
+    }
+    Ok(url)
+}
+
 fn positive<T: PartialEq + Default>(name: &'static str, v: T) -> Result<T, ConfigError> {
     if v == T::default() {
         Err(ConfigError::Invalid(name, "must be greater than 0".into()))
@@ -721,5 +773,58 @@ mod tests {
         .resolve()
         .unwrap();
         assert_eq!(explicit.transactions.unwrap().id, "news-enricher-0");
+    }
+
+    #[test]
+    fn span_export_is_off_unless_an_endpoint_is_given_and_gets_the_traces_path() {
+        let cfg = args().resolve().unwrap();
+        assert_eq!(cfg.otlp_endpoint, None);
+        assert_eq!(cfg.sampling, Sampling::ALL);
+        let endpoint = |e: &str| {
+            Settings {
+                otlp_endpoint: Some(e.into()),
+                ..args()
+            }
+            .resolve()
+            .map(|c| c.otlp_endpoint.map(|u| u.to_string()))
+        };
+        assert_eq!(
+            endpoint("http://otel-collector:4318").unwrap().as_deref(),
+            Some("http://otel-collector:4318/v1/traces")
+        );
+        assert_eq!(
+            endpoint("https://collector.example/otlp/v1/traces")
+                .unwrap()
+                .as_deref(),
+            Some("https://collector.example/otlp/v1/traces")
+        );
+        assert_eq!(endpoint(" ").unwrap(), None);
+        for bad in [
+            "otel-collector:4318",
+            "grpc://collector:4317",
+            "http://",
+            "file:///tmp/x",
+        ] {
+            let e = endpoint(bad).expect_err(bad).to_string();
+            assert!(e.contains("otlp_endpoint"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_trace_sample_ratio_is_a_share() {
+        let ratio = |r: f64| {
+            Settings {
+                trace_sample_ratio: Some(r),
+                ..args()
+            }
+            .resolve()
+            .map(|c| c.sampling)
+        };
+        assert_eq!(ratio(0.25).unwrap(), Sampling::ratio(0.25));
+        assert_eq!(ratio(0.0).unwrap(), Sampling::ratio(0.0));
+        for bad in [-0.1, 1.5, f64::NAN] {
+            let e = ratio(bad).expect_err("out of range").to_string();
+            assert!(e.contains("trace_sample_ratio"), "{e}");
+        }
     }
 }

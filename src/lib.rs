@@ -8,7 +8,8 @@
 //! the shell that owns all I/O: [`kafka`] (consumer, producer, rebalances, commits, shutdown,
 //! the dedup index topic), [`config`] (flags, environment, TOML), [`offline`] (the `enrich`
 //! command over files), [`eval`] (the `train` and `eval` commands over labelled data), [`http`]
-//! and [`metrics`] (Prometheus metrics, liveness and readiness), [`demo`] (an in-process broker
+//! and [`metrics`] (Prometheus metrics, liveness and readiness), [`otlp`] (span export),
+//! [`demo`] (an in-process broker
 //! running the real worker loop). `ARCHITECTURE.md` maps both.
 //!
 //! # Guarantees
@@ -28,3 +29,4 @@ pub mod http;
 pub mod kafka;
 pub mod metrics;
 pub mod offline;
+pub mod otlp;

@@ -44,6 +44,8 @@ pub struct Metrics {
     pub transaction_duration: Histogram,
     /// Exactly-once: input messages per committed transaction.
     pub transaction_messages: Histogram,
+    /// Spans handed to the OTLP exporter's queue, and spans it sent or failed to send.
+    pub spans: IntCounterVec,
 }
 
 fn counter_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -178,6 +180,13 @@ impl Metrics {
         .expect("valid metric");
         r.register(Box::new(transaction_messages.clone()))
             .expect("unique metric");
+        let spans = counter_vec(
+            &r,
+            "news_enricher_spans_total",
+            "OTLP span export: spans queued, exported, or failed to export; queued minus the \
+             others is what waits in the queue or was dropped because it was full.",
+            &["result"],
+        );
         let build_info = IntGaugeVec::new(
             Opts::new(
                 "news_enricher_build_info",
@@ -201,6 +210,9 @@ impl Metrics {
         for result in ["committed", "aborted"] {
             transactions.with_label_values(&[result]);
         }
+        for result in ["queued", "exported", "failed"] {
+            spans.with_label_values(&[result]);
+        }
         Metrics {
             registry: r,
             consumed,
@@ -218,6 +230,7 @@ impl Metrics {
             transactions,
             transaction_duration,
             transaction_messages,
+            spans,
         }
     }
 
@@ -272,6 +285,7 @@ mod tests {
             "news_enricher_transactions_total{result=\"aborted\"} 0",
             "news_enricher_transaction_duration_seconds_count 0",
             "news_enricher_transaction_messages_count 0",
+            "news_enricher_spans_total{result=\"failed\"} 0",
             "news_enricher_build_info{version=",
             "news_enricher_messages_dead_lettered_total{reason=\"invalid_json\"} 1",
         ] {

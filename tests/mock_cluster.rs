@@ -73,6 +73,39 @@ fn every_article_is_published_once_and_offsets_reach_the_end() {
     assert_exactly_once(&bootstrap, &t, &b);
 }
 
+/// Span export is best effort: a collector that accepts connections and never answers costs
+/// the spans, not the articles, and holds the shutdown back by the short flush bound only.
+#[test]
+fn a_silent_span_collector_costs_spans_not_articles() {
+    let t = Topics::new("mock-otlp");
+    let cluster = cluster_with(&t, 3);
+    let bootstrap = cluster.bootstrap_servers();
+    // The kernel completes connections to a listener nobody accepts from; requests then wait.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", silent.local_addr().unwrap());
+    let b = batch(0, 100, 5, 0);
+    support::produce(&bootstrap, &t.input, &b.records);
+    let ends = support::end_offsets(&bootstrap, &t.input);
+
+    let worker = RunningWorker::start(worker_config(&bootstrap, &t, |s| {
+        s.otlp_endpoint = Some(endpoint);
+    }));
+    assert!(
+        wait_for_commits(&bootstrap, &t, &ends, Duration::from_secs(60)),
+        "committed offsets did not reach {ends:?}"
+    );
+    let stopping = std::time::Instant::now();
+    let summary = worker.stop().expect("graceful stop");
+    let took = stopping.elapsed();
+    assert!(summary.clean);
+    assert_eq!(summary.consumed, 100);
+    assert_exactly_once(&bootstrap, &t, &b);
+    // The drain, the final commit and at most the 2 s span flush; 10 s is the HTTP timeout a
+    // flush that waited for the collector would have taken.
+    assert!(took < Duration::from_secs(8), "stopping took {took:?}");
+    eprintln!("silent collector: stopped in {took:?}");
+}
+
 #[test]
 fn a_tiny_in_flight_limit_pauses_and_resumes_without_losing_anything() {
     let t = Topics::new("mock-bp");

@@ -215,12 +215,15 @@ fn a_second_replica_joining_mid_stream_loses_nothing() {
 
 /// W3C trace context end to end: an input's `traceparent` continues in its output and
 /// dead-letter records under the worker's own span, its `tracestate` passed on; an input
-/// without one starts a trace; the log line about a dead letter names its trace id.
+/// without one starts a trace; the log line about a dead letter names its trace id. The
+/// spans exported over OTLP/HTTP carry exactly the ids the records' headers name (a stage's
+/// span under the worker's), and an input whose trace is not sampled exports nothing.
 #[test]
 fn trace_context_flows_from_input_to_output_and_dead_letter_records() {
     use news_enricher_core::trace::{TraceParent, TRACEPARENT, TRACESTATE};
     const PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const UNSAMPLED: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00";
     let t = Topics::new("tansu-trace");
     let Some(broker) = broker_with(&t, 1) else {
         return;
@@ -240,10 +243,18 @@ fn trace_context_flows_from_input_to_output_and_dead_letter_records() {
             .with_header(TRACESTATE, "orphan=1"),
         support::TestRecord::keyed("broken", r#"{"body": "cut off"#)
             .with_header(TRACEPARENT, PARENT),
+        support::TestRecord::keyed("unsampled", body("unsampled"))
+            .with_header(TRACEPARENT, UNSAMPLED),
     ];
     support::produce(&broker.bootstrap, &t.input, &records);
     let ends = support::end_offsets(&broker.bootstrap, &t.input);
-    let mut worker = spawn_worker(&broker.bootstrap, &t, &log, &[]);
+    let receiver = support::otlp::OtlpReceiver::start();
+    let mut worker = spawn_worker(
+        &broker.bootstrap,
+        &t,
+        &log,
+        &["--otlp-endpoint", &receiver.endpoint],
+    );
     let reached = wait_for_commits(&broker.bootstrap, &t, &ends, Duration::from_secs(120));
     let _ = Command::new("kill")
         .args(["-TERM", &worker.id().to_string()])
@@ -266,7 +277,7 @@ fn trace_context_flows_from_input_to_output_and_dead_letter_records() {
         );
         value
     };
-    let out = support::consume_all(&broker.bootstrap, &t.output, 2, Duration::from_secs(60));
+    let out = support::consume_all(&broker.bootstrap, &t.output, 3, Duration::from_secs(60));
     let by_key = |key: &str| {
         out.iter()
             .find(|r| r.key_str() == Some(key))
@@ -305,4 +316,116 @@ fn trace_context_flows_from_input_to_output_and_dead_letter_records() {
         log_tail(&log)
     );
     eprintln!("traceparent: input {PARENT} -> output {traced}, dead letter {dl_parent}; no input trace -> {untraced}");
+    let unsampled = header(by_key("unsampled"), TRACEPARENT).unwrap();
+    assert!(unsampled.ends_with("-00"), "{unsampled}");
+
+    // The spans: the worker flushed them when it stopped.
+    let dead_span = TraceParent::parse(dl_parent.as_bytes()).unwrap();
+    let spans = receiver.wait_for(Duration::from_secs(10), |s| s.len() >= 11);
+    let span_of = |id: u64| {
+        spans
+            .iter()
+            .find(|s| s.span_id_hex() == format!("{id:016x}"))
+            .unwrap_or_else(|| panic!("no span {id:016x} among {spans:#?}"))
+    };
+    let worker_span = span_of(span.parent_id);
+    assert_eq!(worker_span.trace_id_hex(), TRACE_ID);
+    assert_eq!(worker_span.parent_span_id_hex(), "00f067aa0ba902b7");
+    assert_eq!(worker_span.span.name, format!("process {}", t.input));
+    assert_eq!(worker_span.span.kind, 5, "a consumer span");
+    assert_eq!(worker_span.span.trace_state, "rojo=00f067aa0ba902b7");
+    assert_eq!(
+        worker_span.attribute("messaging.system").as_deref(),
+        Some("kafka")
+    );
+    assert_eq!(
+        worker_span
+            .attribute("messaging.destination.name")
+            .as_deref(),
+        Some(t.input.as_str())
+    );
+    assert_eq!(
+        worker_span.attribute("messaging.kafka.offset").as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        worker_span.attribute("news_enricher.outcome").as_deref(),
+        Some("enriched")
+    );
+    assert_eq!(
+        worker_span.attribute("news_enricher.dedup").as_deref(),
+        Some("unique")
+    );
+    assert_eq!(
+        worker_span.resource.get("service.name").map(String::as_str),
+        Some("news-enricher")
+    );
+    assert_eq!(worker_span.scope, "news-enricher");
+    let stages: Vec<&support::otlp::ReceivedSpan> = spans
+        .iter()
+        .filter(|s| s.span.parent_span_id == worker_span.span.span_id)
+        .collect();
+    let names: Vec<&str> = stages.iter().map(|s| s.span.name.as_str()).collect();
+    assert_eq!(names.len(), 4, "one span per default stage: {names:?}");
+    for name in ["dedup", "entities", "claims", "stance"] {
+        assert!(names.contains(&name), "{name} missing from {names:?}");
+    }
+    for stage in &stages {
+        assert_eq!(stage.trace_id_hex(), TRACE_ID);
+        assert!(
+            stage.span.start_time_unix_nano >= worker_span.span.start_time_unix_nano
+                && stage.span.end_time_unix_nano <= worker_span.span.end_time_unix_nano,
+            "a stage runs within the message's processing"
+        );
+    }
+
+    let root_span = span_of(root.parent_id);
+    assert_eq!(root_span.trace_id_hex(), root.trace_id_hex());
+    assert!(
+        root_span.span.parent_span_id.is_empty(),
+        "a new trace's root"
+    );
+
+    let dead_letter_span = span_of(dead_span.parent_id);
+    assert_eq!(dead_letter_span.trace_id_hex(), TRACE_ID);
+    assert_eq!(
+        dead_letter_span.span.status.as_ref().map(|s| s.code),
+        Some(2),
+        "a dead letter is an error"
+    );
+    assert_eq!(
+        dead_letter_span
+            .attribute("news_enricher.outcome")
+            .as_deref(),
+        Some("dead_letter")
+    );
+    assert_eq!(
+        dead_letter_span
+            .attribute("news_enricher.dead_letter.reason")
+            .as_deref(),
+        Some("invalid_json")
+    );
+
+    assert!(
+        !spans
+            .iter()
+            .any(|s| s.trace_id_hex() == "0af7651916cd43dd8448eb211c80319c"),
+        "an unsampled trace exports nothing"
+    );
+    assert_eq!(
+        spans.len(),
+        11,
+        "3 sampled messages, 2 of them through 4 stages (the third dead-lettered on decoding)"
+    );
+    for (path, content_type) in receiver.requests() {
+        assert_eq!(path, "/v1/traces");
+        assert_eq!(content_type, "application/x-protobuf");
+    }
+    eprintln!(
+        "otlp: {} spans exported in {} request(s); worker span {} (parent {}), stages {names:?}",
+        spans.len(),
+        receiver.requests().len(),
+        worker_span.span_id_hex(),
+        worker_span.parent_span_id_hex()
+    );
 }

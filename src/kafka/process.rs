@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use chrono::Utc;
 
@@ -15,6 +15,7 @@ use super::publish::{Publisher, Record};
 use super::shared::Shared;
 use super::worker::{join_named, WorkerError};
 use crate::config::WorkerConfig;
+use crate::otlp::{Fate, Processing, SpanExport, StageTiming};
 use news_enricher_core::enrich::{Enricher, Outcome};
 use news_enricher_core::message::RawMessage;
 use news_enricher_core::offsets::Ticket;
@@ -38,12 +39,13 @@ pub(super) fn start_processing(
     cfg: &WorkerConfig,
     enricher: &Arc<Enricher>,
     publisher: &Arc<Publisher>,
+    spans: Option<&Arc<SpanExport>>,
     shared: &Arc<Shared>,
 ) -> Result<Lanes, WorkerError> {
     let mut senders = Vec::with_capacity(cfg.processing_threads);
     let mut threads = Vec::with_capacity(cfg.processing_threads);
     for i in 0..cfg.processing_threads {
-        match spawn_processing(i, enricher, publisher, shared) {
+        match spawn_processing(i, enricher, publisher, spans, shared) {
             Ok((tx, handle)) => {
                 senders.push(tx);
                 threads.push(handle);
@@ -67,20 +69,34 @@ fn spawn_processing(
     i: usize,
     enricher: &Arc<Enricher>,
     publisher: &Arc<Publisher>,
+    spans: Option<&Arc<SpanExport>>,
     shared: &Arc<Shared>,
 ) -> std::io::Result<(mpsc::Sender<Job>, JoinHandle<()>)> {
     let (tx, rx) = mpsc::channel::<Job>();
     let (enricher, publisher, shared) = (enricher.clone(), publisher.clone(), shared.clone());
+    let spans = spans.cloned();
     let handle = std::thread::Builder::new()
         .name(format!("enrich-{i}"))
         .spawn(move || {
             // Kept from one article to the next: what the stages learnt about words.
             let mut reading = Reading::default();
+            let mut timings = Vec::new();
             for job in rx {
-                process(job, &enricher, &mut reading, &publisher, &shared);
+                let span = spans.as_deref().map(|export| Span {
+                    export,
+                    timings: &mut timings,
+                });
+                process(job, &enricher, &mut reading, &publisher, span, &shared);
             }
         })?;
     Ok((tx, handle))
+}
+
+/// Where a processing thread's spans go, with the stage timings it reuses from one message to
+/// the next.
+struct Span<'a> {
+    export: &'a SpanExport,
+    timings: &'a mut Vec<StageTiming>,
 }
 
 /// Enriches one message and publishes what came of it, unless its partition was revoked or
@@ -90,30 +106,39 @@ fn process(
     enricher: &Enricher,
     reading: &mut Reading,
     publisher: &Publisher,
+    mut span: Option<Span<'_>>,
     shared: &Shared,
 ) {
     if shared.fatal().is_some() || !shared.tracker().is_current(&job.ticket) {
         return; // abandoned: never acknowledged, never committed, redone by the next owner
     }
     let msg = &job.msg;
+    let started = SystemTime::now();
+    if let Some(span) = &mut span {
+        span.timings.clear();
+    }
     let mut observe = |stage: &'static str, took: Duration| {
         shared
             .metrics
             .stage_duration
             .with_label_values(&[stage])
             .observe(took.as_secs_f64());
+        if let Some(span) = &mut span {
+            span.timings.push(StageTiming {
+                stage,
+                ended: SystemTime::now(),
+                took,
+            });
+        }
     };
-    match enricher.enrich_with(msg, Utc::now(), reading, &mut observe) {
+    let outcome = enricher.enrich_with(msg, Utc::now(), reading, &mut observe);
+    match &outcome {
         Outcome::Enriched(out) => {
             if out.dedup_status != news_enricher_core::record::DedupStatus::NotChecked {
-                let status = serde_json::to_value(out.dedup_status)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default();
                 shared
                     .metrics
                     .dedup_verdicts
-                    .with_label_values(&[status.as_str()])
+                    .with_label_values(&[out.dedup_status.as_str()])
                     .inc();
             }
             tracing::debug!(id = %out.key, trace_id = %out.trace.trace_id(), partition = ?msg.partition, offset = ?msg.offset, dedup = ?out.dedup_status, published = out.publish, "enriched");
@@ -161,5 +186,32 @@ fn process(
             };
             publisher.publish(shared, job.ticket, &[record]);
         }
+    }
+    if let Some(span) = span {
+        let (trace, fate) = match &outcome {
+            Outcome::Enriched(out) => (
+                &out.trace,
+                Fate::Enriched {
+                    key: &out.key,
+                    dedup: out.dedup_status.as_str(),
+                    published: out.publish,
+                },
+            ),
+            Outcome::DeadLetter(dl) => (
+                &dl.trace,
+                Fate::DeadLetter {
+                    reason: dl.reason,
+                    stage: dl.stage,
+                },
+            ),
+        };
+        span.export.record(&Processing {
+            msg,
+            trace,
+            started,
+            ended: SystemTime::now(),
+            stages: span.timings,
+            fate,
+        });
     }
 }

@@ -32,6 +32,7 @@ pub(super) async fn finish(
         follower,
         stop_follower,
         lanes: Lanes { senders, threads },
+        spans,
     } = running;
     shared.set_ready(false);
     // Closing the job channels lets the processing threads finish what they hold and exit.
@@ -73,6 +74,10 @@ pub(super) async fn finish(
     stop_follower.store(true, Ordering::Relaxed);
     if let Some(f) = follower {
         join_named(f, "dedup-index");
+    }
+    // The processing threads are done: every span there will be is queued.
+    if let Some(spans) = spans {
+        tokio::task::block_in_place(|| spans.shutdown());
     }
     let summary = WorkerSummary {
         consumed: shared.counters.consumed.load(Ordering::Relaxed),

@@ -24,6 +24,7 @@ use super::shared::Shared;
 use super::transaction::{Signals, Transactions};
 use super::worker::{join_named, Consumer_, WorkerError, WorkerSummary};
 use crate::config::WorkerConfig;
+use crate::otlp::SpanExport;
 use news_enricher_core::dedup::SharedIndex;
 use news_enricher_core::enrich::Enricher;
 use news_enricher_core::pipeline::{Pipeline, StageSettings};
@@ -37,6 +38,8 @@ pub(super) struct Running {
     pub follower: Option<JoinHandle<()>>,
     pub stop_follower: Arc<AtomicBool>,
     pub lanes: Lanes,
+    /// Span export, when an OTLP endpoint is configured; flushed once the lanes are done.
+    pub spans: Option<Arc<SpanExport>>,
 }
 
 /// Starts everything the consume loop needs and subscribes to the input topic. `None` when
@@ -49,6 +52,19 @@ pub(super) async fn start(
     let consumer_cfg = consumer_config(cfg);
     let producer_cfg = producer_config(cfg);
     tracing::info!(consumer = %redacted(&consumer_cfg), producer = %redacted(&producer_cfg), "kafka configuration");
+    let spans = match &cfg.otlp_endpoint {
+        Some(endpoint) => {
+            let spans = SpanExport::start(endpoint, &cfg.group_id, shared.metrics.spans.clone())
+                .map_err(|e| WorkerError::Setup(e.to_string()))?;
+            // The host only: a URL may carry credentials.
+            tracing::info!(
+                host = endpoint.host_str().unwrap_or_default(),
+                "exporting spans over OTLP/HTTP"
+            );
+            Some(Arc::new(spans))
+        }
+        None => None,
+    };
 
     let signals = cfg
         .transactions
@@ -123,7 +139,8 @@ pub(super) async fn start(
             cfg.limits,
             cfg.max_output_bytes,
         )
-        .with_policy(cfg.dedup_policy),
+        .with_policy(cfg.dedup_policy)
+        .with_sampling(cfg.sampling),
     );
     let publisher = Arc::new(Publisher::new(
         producer.clone(),
@@ -134,7 +151,7 @@ pub(super) async fn start(
         },
         transactions.clone(),
     ));
-    let lanes = match start_processing(cfg, &enricher, &publisher, shared) {
+    let lanes = match start_processing(cfg, &enricher, &publisher, spans.as_ref(), shared) {
         Ok(lanes) => lanes,
         Err(e) => {
             stop_follower.store(true, Ordering::Relaxed);
@@ -157,6 +174,7 @@ pub(super) async fn start(
         follower,
         stop_follower,
         lanes,
+        spans,
     }))
 }
 

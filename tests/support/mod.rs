@@ -29,6 +29,7 @@
 // Each test binary compiles its own copy of this module and uses only some of it.
 #![allow(dead_code)]
 
+pub mod otlp;
 pub mod txn_markers;
 
 use std::collections::BTreeMap;

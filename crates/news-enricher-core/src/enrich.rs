@@ -14,7 +14,7 @@ use crate::message::{Header, RawMessage};
 use crate::pipeline::Pipeline;
 use crate::record::{DedupStatus, EnrichedRecord, Provenance, SCHEMA_VERSION};
 use crate::stage::Reading;
-use crate::trace::TraceContext;
+use crate::trace::{Sampling, TraceContext};
 
 /// Header names the worker adds to every enriched record.
 pub mod headers {
@@ -60,6 +60,7 @@ pub struct Enricher {
     limits: Limits,
     max_output_bytes: usize,
     policy: DedupPolicy,
+    sampling: Sampling,
 }
 
 impl Enricher {
@@ -71,7 +72,14 @@ impl Enricher {
             limits,
             max_output_bytes,
             policy: DedupPolicy::Flag,
+            sampling: Sampling::ALL,
         }
+    }
+
+    /// Sets which of the traces this enricher starts are sampled (default: all).
+    pub fn with_sampling(mut self, sampling: Sampling) -> Self {
+        self.sampling = sampling;
+        self
     }
 
     /// Sets what happens to duplicates (default: [`DedupPolicy::Flag`]).
@@ -105,7 +113,7 @@ impl Enricher {
         reading: &mut Reading,
         observe: &mut dyn FnMut(&'static str, std::time::Duration),
     ) -> Outcome {
-        let trace = TraceContext::for_message(msg, now);
+        let trace = TraceContext::for_message(msg, now, self.sampling);
         let dead = |reason: &'static str, detail: String, stage: &'static str| {
             Outcome::DeadLetter(DeadLetter {
                 reason,

@@ -99,6 +99,16 @@ pub enum DedupStatus {
 }
 
 impl DedupStatus {
+    /// As the record writes it (`snake_case`), for metric labels and span attributes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DedupStatus::NotChecked => "not_checked",
+            DedupStatus::Unique => "unique",
+            DedupStatus::ExactDuplicate => "exact_duplicate",
+            DedupStatus::NearDuplicate => "near_duplicate",
+        }
+    }
+
     /// Whether the article copies an earlier one.
     pub fn is_duplicate(self) -> bool {
         matches!(
@@ -432,4 +442,21 @@ pub struct Stance {
     pub rule: StanceRule,
     /// How the claim was made.
     pub kind: ClaimKind,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DedupStatus;
+
+    #[test]
+    fn dedup_status_names_are_what_the_record_writes() {
+        for status in [
+            DedupStatus::NotChecked,
+            DedupStatus::Unique,
+            DedupStatus::ExactDuplicate,
+            DedupStatus::NearDuplicate,
+        ] {
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
+    }
 }

@@ -12,6 +12,10 @@
 //! processing of a message (a redelivery is processed at another time), and spreads ids
 //! uniformly, which is what tracing back ends sample on. They are unique in practice, not
 //! secret; the "random trace id" flag of Trace Context level 2 is therefore not set.
+//!
+//! Sampling follows the parent: a message's trace keeps its `sampled` flag. Of the traces the
+//! worker starts, a share ([`Sampling`]) is sampled, decided from the trace id the way
+//! OpenTelemetry's `TraceIdRatioBased` sampler decides, so any service that sees the id agrees.
 
 use chrono::{DateTime, Utc};
 use xxhash_rust::xxh3::Xxh3;
@@ -25,6 +29,44 @@ pub const TRACESTATE: &str = "tracestate";
 
 /// The `sampled` trace flag.
 const SAMPLED: u8 = 0x01;
+
+/// Which of the traces the worker starts are sampled (flag `01` in their `traceparent`, and
+/// exported when span export is on). Traces continued from an input keep the input's flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sampling {
+    /// A trace is sampled when the upper 63 bits of its id's lower half are below this.
+    threshold: u64,
+}
+
+impl Sampling {
+    /// Every trace the worker starts is sampled.
+    pub const ALL: Sampling = Sampling { threshold: 1 << 63 };
+
+    /// About `ratio` of the traces the worker starts are sampled; values outside 0..=1 (and NaN)
+    /// are clamped to them.
+    pub fn ratio(ratio: f64) -> Sampling {
+        let ratio = if ratio.is_nan() {
+            0.0
+        } else {
+            ratio.clamp(0.0, 1.0)
+        };
+        Sampling {
+            threshold: (ratio * (1u64 << 63) as f64) as u64,
+        }
+    }
+
+    /// Whether a trace with this id is sampled: OpenTelemetry's `TraceIdRatioBased` rule (the id's
+    /// last 8 bytes, big-endian, shifted right by one, against the ratio's share of 2^63).
+    pub fn samples(&self, trace_id: u128) -> bool {
+        ((trace_id as u64) >> 1) < self.threshold
+    }
+}
+
+impl Default for Sampling {
+    fn default() -> Self {
+        Sampling::ALL
+    }
+}
 
 /// A parsed `traceparent`: version 00's fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -109,8 +151,8 @@ pub struct TraceContext {
 
 impl TraceContext {
     /// The worker's span for processing `msg` at `now`: a child of the input's trace, or the
-    /// root of a new one.
-    pub fn for_message(msg: &RawMessage, now: DateTime<Utc>) -> TraceContext {
+    /// root of a new one, sampled as `sampling` says.
+    pub fn for_message(msg: &RawMessage, now: DateTime<Utc>, sampling: Sampling) -> TraceContext {
         let parent = single(&msg.headers, TRACEPARENT).and_then(TraceParent::parse);
         let state = parent
             .and_then(|_| single(&msg.headers, TRACESTATE))
@@ -122,14 +164,21 @@ impl TraceContext {
                 parent_id: nonzero(ids as u64),
                 flags: p.flags,
             },
-            None => TraceParent {
-                trace_id: match ids {
+            None => {
+                let trace_id = match ids {
                     0 => 1,
                     id => id,
-                },
-                parent_id: nonzero((ids >> 64) as u64 ^ (ids as u64).rotate_left(17)),
-                flags: SAMPLED,
-            },
+                };
+                TraceParent {
+                    trace_id,
+                    parent_id: nonzero((ids >> 64) as u64 ^ (ids as u64).rotate_left(17)),
+                    flags: if sampling.samples(trace_id) {
+                        SAMPLED
+                    } else {
+                        0
+                    },
+                }
+            }
         };
         TraceContext {
             parent,
@@ -154,6 +203,12 @@ impl TraceContext {
     /// The trace id, for logs.
     pub fn trace_id(&self) -> String {
         self.span.trace_id_hex()
+    }
+
+    /// Whether the worker's span is sampled (recorded and exported, by this worker and, as
+    /// the flag travels on, by the services after it).
+    pub fn sampled(&self) -> bool {
+        self.span.flags & SAMPLED != 0
     }
 }
 
@@ -273,7 +328,7 @@ mod tests {
             header(TRACEPARENT, EXAMPLE),
             header(TRACESTATE, "congo=t61rcWkgMzE"),
         ]);
-        let t = TraceContext::for_message(&msg, now());
+        let t = TraceContext::for_message(&msg, now(), Sampling::ALL);
         let parent = TraceParent::parse(EXAMPLE.as_bytes()).unwrap();
         assert_eq!(t.parent, Some(parent));
         assert_eq!(t.span.trace_id, parent.trace_id);
@@ -291,11 +346,15 @@ mod tests {
             ]
         );
         // Another processing of the same message (a redelivery) is another span.
-        let later = TraceContext::for_message(&msg, now() + chrono::Duration::milliseconds(1));
+        let later = TraceContext::for_message(
+            &msg,
+            now() + chrono::Duration::milliseconds(1),
+            Sampling::ALL,
+        );
         assert_eq!(later.span.trace_id, t.span.trace_id);
         assert_ne!(later.span.parent_id, t.span.parent_id);
         // The same processing gives the same ids: nothing here is random.
-        assert_eq!(TraceContext::for_message(&msg, now()), t);
+        assert_eq!(TraceContext::for_message(&msg, now(), Sampling::ALL), t);
     }
 
     #[test]
@@ -311,7 +370,7 @@ mod tests {
             vec![(TRACEPARENT.to_owned(), None)],
         ] {
             let msg = message(headers.clone());
-            let t = TraceContext::for_message(&msg, now());
+            let t = TraceContext::for_message(&msg, now(), Sampling::ALL);
             assert_eq!(t.parent, None, "{headers:?}");
             assert_eq!(t.state, None);
             assert_ne!(t.span.trace_id, 0);
@@ -322,10 +381,44 @@ mod tests {
             assert_eq!(out, [header(TRACEPARENT, &t.span.to_header())]);
         }
         // Different messages start different traces.
-        let a = TraceContext::for_message(&message(vec![]), now());
+        let a = TraceContext::for_message(&message(vec![]), now(), Sampling::ALL);
         let mut other = message(vec![]);
         other.offset = Some(43);
-        let b = TraceContext::for_message(&other, now());
+        let b = TraceContext::for_message(&other, now(), Sampling::ALL);
         assert_ne!(a.span.trace_id, b.span.trace_id);
+    }
+
+    #[test]
+    fn sampling_decides_new_traces_from_their_id_and_follows_an_inputs_flag() {
+        // OpenTelemetry's rule on ids either side of the half-way threshold.
+        let half = Sampling::ratio(0.5);
+        assert!(half.samples(0xffff_0000_0000_0000_0000_0000_0000_0000));
+        assert!(half.samples(0x7fff_ffff_ffff_fffe));
+        assert!(!half.samples(0x8000_0000_0000_0000));
+        assert!(Sampling::ALL.samples(u128::MAX));
+        assert!(!Sampling::ratio(0.0).samples(1));
+        assert_eq!(Sampling::ratio(7.0), Sampling::ALL);
+        assert_eq!(Sampling::ratio(f64::NAN), Sampling::ratio(0.0));
+        assert_eq!(Sampling::default(), Sampling::ALL);
+
+        // About the asked share of the traces the worker starts.
+        let sampled = (0..2_000)
+            .filter(|&offset| {
+                let mut msg = message(vec![]);
+                msg.offset = Some(offset);
+                TraceContext::for_message(&msg, now(), Sampling::ratio(0.25)).sampled()
+            })
+            .count();
+        assert!((400..600).contains(&sampled), "{sampled} of 2,000 sampled");
+        let none = TraceContext::for_message(&message(vec![]), now(), Sampling::ratio(0.0));
+        assert_eq!(none.span.flags, 0);
+        assert!(none.span.to_header().ends_with("-00"));
+
+        // An input's decision stands, whatever the ratio.
+        let unsampled = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
+        let msg = message(vec![header(TRACEPARENT, unsampled)]);
+        assert!(!TraceContext::for_message(&msg, now(), Sampling::ALL).sampled());
+        let msg = message(vec![header(TRACEPARENT, EXAMPLE)]);
+        assert!(TraceContext::for_message(&msg, now(), Sampling::ratio(0.0)).sampled());
     }
 }
