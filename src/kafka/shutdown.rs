@@ -91,9 +91,38 @@ pub(super) async fn finish(
         transactions_aborted: shared.counters.transactions_aborted.load(Ordering::Relaxed),
         clean: matches!(result, Ok(true)),
     };
-    drop(consumer);
+    tokio::task::block_in_place(|| close_consumer(consumer));
     tracing::info!(?summary, "worker stopped");
     result.map(|_| summary)
+}
+
+/// How long leaving the group may take before the worker stops without waiting for it.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Closes the consumer (leaves the group, serving the last rebalance) on a thread of its own,
+/// waiting at most [`CLOSE_TIMEOUT`]. Everything to commit is committed by now; a close that
+/// hangs inside librdkafka (it has, in a rebalance callback: see `ConsumerCallbacks::rebalance`)
+/// must not keep the process from exiting. The group notices a member that did not leave when
+/// its session times out.
+fn close_consumer(consumer: Consumer_) {
+    let (done, closed) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("consumer-close".into())
+        .spawn(move || {
+            drop(consumer);
+            let _ = done.send(());
+        });
+    match spawned {
+        Ok(_) => {
+            if closed.recv_timeout(CLOSE_TIMEOUT).is_err() {
+                tracing::warn!(
+                    timeout_secs = CLOSE_TIMEOUT.as_secs(),
+                    "the consumer did not close in time; stopping without waiting for it"
+                );
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot start the consumer-close thread"),
+    }
 }
 
 /// Graceful shutdown after fetching stopped: wait for in-flight outputs, flush, commit.

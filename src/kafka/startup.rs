@@ -19,7 +19,7 @@ use super::dedup_index;
 use super::delivery::ProducerCallbacks;
 use super::process::{start_processing, Lanes};
 use super::publish::{Producer_, Publisher, Topics};
-use super::rebalance::ConsumerCallbacks;
+use super::rebalance::{rebalances_incrementally, ConsumerCallbacks};
 use super::shared::Shared;
 use super::transaction::{Signals, Transactions};
 use super::worker::{join_named, Consumer_, WorkerError, WorkerSummary};
@@ -107,6 +107,7 @@ pub(super) async fn start(
                 Some(t) => Committer::Transactional(t.clone()),
                 None => Committer::Group,
             },
+            incremental: rebalances_incrementally(&consumer_cfg),
         },
     )?;
 
