@@ -129,6 +129,7 @@ impl SpanExport {
         let counted = Counted {
             inner: exporter,
             spans: spans.clone(),
+            warned: std::sync::Mutex::new(None),
         };
         let processor = BatchSpanProcessor::new(counted, BatchConfig::default());
         Ok(SpanExport {
@@ -152,6 +153,14 @@ impl SpanExport {
             .inc_by(spans.len() as u64);
         for span in spans {
             self.processor.on_end(span);
+        }
+    }
+
+    /// Sends what is queued now, waiting for it (the `span_export` bench charges the export's
+    /// CPU to the articles that made the spans this way).
+    pub fn flush(&self) {
+        if let Err(e) = self.processor.force_flush() {
+            tracing::warn!(error = %e, "span export flush failed");
         }
     }
 
@@ -309,11 +318,17 @@ fn resource() -> Resource {
     builder.build()
 }
 
+/// At most one warning about failed exports per this interval: a collector that is down
+/// fails every batch, several a second at full speed, and the counter has the numbers.
+const WARN_EVERY: Duration = Duration::from_secs(60);
+
 /// The OTLP exporter, counting what it sends by result.
 #[derive(Debug)]
 struct Counted<E> {
     inner: E,
     spans: IntCounterVec,
+    /// When the last failure was logged, if one was.
+    warned: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl<E: SpanExporter> SpanExporter for Counted<E> {
@@ -324,7 +339,14 @@ impl<E: SpanExporter> SpanExporter for Counted<E> {
             Ok(()) => self.spans.with_label_values(&["exported"]).inc_by(n),
             Err(e) => {
                 self.spans.with_label_values(&["failed"]).inc_by(n);
-                tracing::warn!(error = %e, spans = n, "span export failed");
+                let mut warned = self.warned.lock().unwrap_or_else(|p| p.into_inner());
+                if warned.is_none_or(|at| at.elapsed() >= WARN_EVERY) {
+                    *warned = Some(std::time::Instant::now());
+                    tracing::warn!(
+                        error = %e, spans = n,
+                        "span export failed (logged at most once a minute; see news_enricher_spans_total)"
+                    );
+                }
             }
         }
         result
