@@ -21,9 +21,9 @@ use std::time::{Duration, SystemTime};
 
 use chrono::Utc;
 use news_enricher::config::DEFAULT_MAX_OUTPUT_BYTES;
-use news_enricher::otlp::{Fate, Processing, SpanExport, StageTiming};
+use news_enricher::otlp::{Processing, SpanExport, StageTiming};
 use news_enricher_core::article::Limits;
-use news_enricher_core::enrich::{Enricher, Outcome};
+use news_enricher_core::enrich::Enricher;
 use news_enricher_core::message::RawMessage;
 use news_enricher_core::pipeline::{Pipeline, StageKind, StageSettings};
 use news_enricher_core::stage::Reading;
@@ -107,30 +107,12 @@ fn round(messages: &[RawMessage], enricher: &Enricher, spans: Option<&SpanExport
             }
         });
         if let Some(spans) = spans {
-            let (trace, fate) = match &outcome {
-                Outcome::Enriched(out) => (
-                    &out.trace,
-                    Fate::Enriched {
-                        key: &out.key,
-                        dedup: out.dedup_status.as_str(),
-                        published: out.publish,
-                    },
-                ),
-                Outcome::DeadLetter(dl) => (
-                    &dl.trace,
-                    Fate::DeadLetter {
-                        reason: dl.reason,
-                        stage: dl.stage,
-                    },
-                ),
-            };
             spans.record(&Processing {
                 msg,
-                trace,
+                outcome: &outcome,
                 started,
                 ended: SystemTime::now(),
                 stages: &timings,
-                fate,
             });
         }
         std::hint::black_box(outcome);

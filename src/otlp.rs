@@ -28,6 +28,7 @@ use opentelemetry_sdk::Resource;
 use prometheus::IntCounterVec;
 use xxhash_rust::xxh3::xxh3_64;
 
+use news_enricher_core::enrich::Outcome;
 use news_enricher_core::message::RawMessage;
 use news_enricher_core::record::WORKER_VERSION;
 use news_enricher_core::trace::TraceContext;
@@ -68,42 +69,36 @@ pub struct StageTiming {
     pub took: Duration,
 }
 
-/// What became of a message, for its span's attributes and status.
-#[derive(Debug, Clone, Copy)]
-pub enum Fate<'a> {
-    /// Enriched: its dedup verdict, and whether it was published (a dropped duplicate is not).
-    Enriched {
-        /// The article id (the output record's key).
-        key: &'a str,
-        /// The dedup verdict as the record writes it.
-        dedup: &'a str,
-        /// False for a duplicate the `drop` policy did not publish.
-        published: bool,
-    },
-    /// Sent to the dead-letter topic: the span's status is an error with this reason.
-    DeadLetter {
-        /// The dead letter's reason code.
-        reason: &'static str,
-        /// The stage that refused it.
-        stage: &'static str,
-    },
-}
-
 /// One processing of one message.
 #[derive(Debug, Clone, Copy)]
 pub struct Processing<'a> {
     /// The message.
     pub msg: &'a RawMessage,
-    /// Its trace and the worker's span in it.
-    pub trace: &'a TraceContext,
+    /// What became of it; its trace context names the worker's span.
+    pub outcome: &'a Outcome,
     /// When the processing thread took it up.
     pub started: SystemTime,
     /// When its records were handed to the producer.
     pub ended: SystemTime,
     /// Its stages, in order.
     pub stages: &'a [StageTiming],
-    /// What became of it.
-    pub fate: Fate<'a>,
+}
+
+impl Processing<'_> {
+    fn trace(&self) -> &TraceContext {
+        match self.outcome {
+            Outcome::Enriched(out) => &out.trace,
+            Outcome::DeadLetter(dl) => &dl.trace,
+        }
+    }
+
+    /// The stage that dead-lettered the message, if one did.
+    fn failed_stage(&self) -> Option<&'static str> {
+        match self.outcome {
+            Outcome::Enriched(_) => None,
+            Outcome::DeadLetter(dl) => Some(dl.stage),
+        }
+    }
 }
 
 impl SpanExport {
@@ -144,7 +139,7 @@ impl SpanExport {
 
     /// Queues the spans of one processing, if its trace is sampled.
     pub fn record(&self, p: &Processing<'_>) {
-        if !p.trace.sampled() {
+        if !p.trace().sampled() {
             return;
         }
         let spans = self.spans_of(p);
@@ -173,11 +168,11 @@ impl SpanExport {
 
     /// The message's span and its stages' child spans.
     fn spans_of(&self, p: &Processing<'_>) -> Vec<SpanData> {
-        let span = p.trace.span;
+        let trace = p.trace();
+        let span = trace.span;
         let trace_id = TraceId::from(span.trace_id);
         let flags = TraceFlags::new(span.flags);
-        let state = p
-            .trace
+        let state = trace
             .state
             .as_deref()
             .and_then(|s| std::str::from_utf8(s).ok())
@@ -215,38 +210,33 @@ impl SpanExport {
         {
             attributes.push(KeyValue::new("messaging.kafka.message.key", key.to_owned()));
         }
-        let status = match p.fate {
-            Fate::Enriched {
-                key,
-                dedup,
-                published,
-            } => {
+        let status = match p.outcome {
+            Outcome::Enriched(out) => {
                 attributes.extend([
                     KeyValue::new("news_enricher.outcome", "enriched"),
-                    KeyValue::new("news_enricher.article.id", key.to_owned()),
-                    KeyValue::new("news_enricher.dedup", dedup.to_owned()),
-                    KeyValue::new("news_enricher.published", published),
+                    KeyValue::new("news_enricher.article.id", out.key.clone()),
+                    KeyValue::new("news_enricher.dedup", out.dedup_status.as_str()),
+                    KeyValue::new("news_enricher.published", out.publish),
                 ]);
                 Status::Unset
             }
-            Fate::DeadLetter { reason, stage } => {
+            Outcome::DeadLetter(dl) => {
                 attributes.extend([
                     KeyValue::new("news_enricher.outcome", "dead_letter"),
-                    KeyValue::new("news_enricher.dead_letter.reason", reason),
-                    KeyValue::new("news_enricher.dead_letter.stage", stage),
-                    KeyValue::new("error.type", reason),
+                    KeyValue::new("news_enricher.dead_letter.reason", dl.reason),
+                    KeyValue::new("news_enricher.dead_letter.stage", dl.stage),
+                    KeyValue::new("error.type", dl.reason),
                 ]);
-                Status::error(format!("dead-lettered by {stage}: {reason}"))
+                Status::error(format!("dead-lettered by {}: {}", dl.stage, dl.reason))
             }
         };
         let mut spans = Vec::with_capacity(1 + p.stages.len());
         spans.push(SpanData {
             span_context: own,
-            parent_span_id: p
-                .trace
+            parent_span_id: trace
                 .parent
                 .map_or(SpanId::INVALID, |parent| SpanId::from(parent.parent_id)),
-            parent_span_is_remote: p.trace.parent.is_some(),
+            parent_span_is_remote: trace.parent.is_some(),
             span_kind: SpanKind::Consumer,
             name: Cow::Owned(format!("process {topic}")),
             start_time: p.started,
@@ -259,7 +249,7 @@ impl SpanExport {
             instrumentation_scope: self.scope.clone(),
         });
         for (i, stage) in p.stages.iter().enumerate() {
-            let failed = matches!(p.fate, Fate::DeadLetter { stage: s, .. } if s == stage.stage);
+            let failed = p.failed_stage() == Some(stage.stage);
             spans.push(SpanData {
                 span_context: SpanContext::new(
                     trace_id,

@@ -15,7 +15,7 @@ use super::publish::{Publisher, Record};
 use super::shared::Shared;
 use super::worker::{join_named, WorkerError};
 use crate::config::WorkerConfig;
-use crate::otlp::{Fate, Processing, SpanExport, StageTiming};
+use crate::otlp::{Processing, SpanExport, StageTiming};
 use news_enricher_core::enrich::{Enricher, Outcome};
 use news_enricher_core::message::RawMessage;
 use news_enricher_core::offsets::Ticket;
@@ -188,30 +188,12 @@ fn process(
         }
     }
     if let Some(span) = span {
-        let (trace, fate) = match &outcome {
-            Outcome::Enriched(out) => (
-                &out.trace,
-                Fate::Enriched {
-                    key: &out.key,
-                    dedup: out.dedup_status.as_str(),
-                    published: out.publish,
-                },
-            ),
-            Outcome::DeadLetter(dl) => (
-                &dl.trace,
-                Fate::DeadLetter {
-                    reason: dl.reason,
-                    stage: dl.stage,
-                },
-            ),
-        };
         span.export.record(&Processing {
             msg,
-            trace,
+            outcome: &outcome,
             started,
             ended: SystemTime::now(),
             stages: span.timings,
-            fate,
         });
     }
 }
