@@ -75,6 +75,8 @@ fn the_image_runs_read_only_as_non_root_and_stops_cleanly() {
     let log = dir.path().join("container.log");
     let log_file = std::fs::File::create(&log).unwrap();
     let http = format!("127.0.0.1:{port}");
+    // Span export from inside the container too: the HTTP client in the distroless image.
+    let receiver = support::otlp::OtlpReceiver::start();
     let mut args: Vec<String> = [
         "run",
         "--rm",
@@ -105,6 +107,8 @@ fn the_image_runs_read_only_as_non_root_and_stops_cleanly() {
         &http,
         "--commit-interval-ms",
         "500",
+        "--otlp-endpoint",
+        &receiver.endpoint,
     ]
     .iter()
     .map(|s| s.to_string())
@@ -189,10 +193,21 @@ fn the_image_runs_read_only_as_non_root_and_stops_cleanly() {
         log_tail(&log)
     );
     assert!(took < Duration::from_secs(12), "stopped in {took:?}");
+    // Flushed at the latest when it stopped: one consumer span per input message.
+    let spans = receiver.wait_for(Duration::from_secs(5), |s| {
+        s.iter().filter(|s| s.span.kind == 5).count() >= 30
+    });
+    let processed = spans.iter().filter(|s| s.span.kind == 5).count();
+    assert!(
+        processed >= 30,
+        "{processed} message spans of 30 exported; log:\n{}",
+        log_tail(&log)
+    );
     eprintln!(
-        "image: ready, {} enriched and {} dead-lettered, stopped by SIGTERM with exit 0 in {:.1} s",
+        "image: ready, {} enriched and {} dead-lettered, {} spans exported ({processed} messages), stopped by SIGTERM with exit 0 in {:.1} s",
         out.len(),
         dead.len(),
+        spans.len(),
         took.as_secs_f64()
     );
 }
