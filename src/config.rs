@@ -681,7 +681,6 @@ fn flatten_properties(
     }
 }
 
-/// `v`, unless it is zero.
 /// The OTLP/HTTP traces URL for `endpoint`: as given when it has a path, with the standard
 /// `/v1/traces` when it is a bare `scheme://host:port` (what collectors' docs hand out).
 fn traces_url(endpoint: &str) -> Result<url::Url, ConfigError> {
@@ -699,6 +698,7 @@ fn traces_url(endpoint: &str) -> Result<url::Url, ConfigError> {
     Ok(url)
 }
 
+/// `v`, unless it is zero.
 fn positive<T: PartialEq + Default>(name: &'static str, v: T) -> Result<T, ConfigError> {
     if v == T::default() {
         Err(ConfigError::Invalid(name, "must be greater than 0".into()))

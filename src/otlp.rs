@@ -18,14 +18,14 @@ use std::time::{Duration, SystemTime};
 use opentelemetry::trace::{
     SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
 };
-use opentelemetry::{InstrumentationScope, KeyValue};
+use opentelemetry::{InstrumentationScope, KeyValue, Value};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::resource::{EnvResourceDetector, ResourceDetector};
 use opentelemetry_sdk::trace::{
     BatchConfig, BatchSpanProcessor, SpanData, SpanEvents, SpanExporter, SpanLinks, SpanProcessor,
 };
 use opentelemetry_sdk::Resource;
-use prometheus::IntCounterVec;
+use prometheus::{IntCounter, IntCounterVec};
 use xxhash_rust::xxh3::xxh3_64;
 
 use news_enricher_core::enrich::Outcome;
@@ -46,8 +46,10 @@ const SHUTDOWN_FLUSH: Duration = Duration::from_secs(2);
 pub struct SpanExport {
     processor: BatchSpanProcessor,
     scope: InstrumentationScope,
-    group: String,
-    spans: IntCounterVec,
+    /// The consumer group, as an attribute value (shared, not copied per span).
+    group: Value,
+    /// Spans handed to the batch processor.
+    queued: IntCounter,
 }
 
 impl fmt::Debug for SpanExport {
@@ -132,8 +134,8 @@ impl SpanExport {
             scope: InstrumentationScope::builder("news-enricher")
                 .with_version(WORKER_VERSION)
                 .build(),
-            group: group.to_owned(),
-            spans,
+            group: Value::from(std::sync::Arc::<str>::from(group)),
+            queued: spans.with_label_values(&["queued"]),
         })
     }
 
@@ -143,9 +145,7 @@ impl SpanExport {
             return;
         }
         let spans = self.spans_of(p);
-        self.spans
-            .with_label_values(&["queued"])
-            .inc_by(spans.len() as u64);
+        self.queued.inc_by(spans.len() as u64);
         for span in spans {
             self.processor.on_end(span);
         }

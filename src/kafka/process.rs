@@ -82,9 +82,14 @@ fn spawn_processing(
             let mut reading = Reading::default();
             let mut timings = Vec::new();
             for job in rx {
-                let span = spans.as_deref().map(|export| Span {
-                    export,
-                    timings: &mut timings,
+                // Timed only when spans are exported: from the moment the thread takes it up.
+                let span = spans.as_deref().map(|export| {
+                    timings.clear();
+                    Span {
+                        export,
+                        timings: &mut timings,
+                        started: SystemTime::now(),
+                    }
                 });
                 process(job, &enricher, &mut reading, &publisher, span, &shared);
             }
@@ -97,6 +102,7 @@ fn spawn_processing(
 struct Span<'a> {
     export: &'a SpanExport,
     timings: &'a mut Vec<StageTiming>,
+    started: SystemTime,
 }
 
 /// Enriches one message and publishes what came of it, unless its partition was revoked or
@@ -113,10 +119,6 @@ fn process(
         return; // abandoned: never acknowledged, never committed, redone by the next owner
     }
     let msg = &job.msg;
-    let started = SystemTime::now();
-    if let Some(span) = &mut span {
-        span.timings.clear();
-    }
     let mut observe = |stage: &'static str, took: Duration| {
         shared
             .metrics
@@ -191,7 +193,7 @@ fn process(
         span.export.record(&Processing {
             msg,
             outcome: &outcome,
-            started,
+            started: span.started,
             ended: SystemTime::now(),
             stages: span.timings,
         });
