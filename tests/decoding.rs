@@ -599,6 +599,23 @@ fn url_variants_canonicalise_to_one_url_and_one_id() {
 }
 
 #[test]
+fn www_is_kept_when_only_a_top_level_label_would_remain() {
+    // `www.com` is a registered domain; dropping its `www.` would merge it with the TLD `com`.
+    assert_eq!(
+        canonical_url("http://www.com/a/").as_deref(),
+        Some("https://www.com/a")
+    );
+    assert_eq!(
+        canonical_url("https://www.www.com/a").as_deref(),
+        Some("https://www.com/a")
+    );
+    assert_eq!(
+        canonical_url("https://www.bbc.co.uk/news").as_deref(),
+        Some("https://bbc.co.uk/news")
+    );
+}
+
+#[test]
 fn different_urls_give_different_ids() {
     let urls = [
         "https://example.com/news/world/story-1",

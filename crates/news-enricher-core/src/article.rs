@@ -432,15 +432,21 @@ fn is_tracking_param(name: &str) -> bool {
 }
 
 /// Canonical form of an article URL, used for ids and exact-duplicate detection: `https`, host
-/// lower-cased without `www.`, no default port, no fragment, no tracking parameters, remaining
-/// parameters sorted, no trailing slash. `None` for anything that is not an absolute http(s) URL.
+/// lower-cased without a leading `www.` (kept when only a top-level label would remain), no
+/// default port, no fragment, no tracking parameters, remaining parameters sorted, no trailing
+/// slash. `None` for anything that is not an absolute http(s) URL.
 pub fn canonical_url(raw: &str) -> Option<String> {
     let parsed = url::Url::parse(raw.trim()).ok()?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return None;
     }
     let host = parsed.host_str()?.to_ascii_lowercase();
-    let host = host.strip_prefix("www.").unwrap_or(&host);
+    // `www.com` is a domain of its own, not `com` with a `www.` in front: only a prefix that
+    // leaves a dotted name behind is dropped.
+    let host = match host.strip_prefix("www.") {
+        Some(rest) if rest.contains('.') => rest,
+        _ => &host,
+    };
     let mut params: Vec<(String, String)> = parsed
         .query_pairs()
         .filter(|(k, _)| !is_tracking_param(k))
